@@ -1,0 +1,156 @@
+"""The two layouts the launcher knows: their processes and how their database is prepared.
+
+after: core_api (public), identity, user, jobs and a Celery worker, on gunicorn + uvicorn
+workers (uvloop, httptools), sized from the CPU count. before: the 14 services of before/,
+registered by `before_layout.stack`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from stack_launcher.stack import StackConfig, register_layout
+from stack_launcher.supervisor import ProcessSpec
+
+AFTER_PACKAGES = ("identity_service", "user_service", "jobs_service")
+
+# Default ports of docs/architecture.md, used by `make up`; tests and the bench take free ones.
+DEFAULT_PORTS = {"identity": 8101, "user": 8102, "jobs": 8103}
+
+
+def prepare_after(config: StackConfig) -> None:
+    """Migrate each service's schema with its own revisions, then seed the logical data."""
+    subprocess.run(
+        [
+            config.python,
+            "-m",
+            "service_common.migrate",
+            *AFTER_PACKAGES,
+            "--url",
+            config.database_dsn,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    if config.scale:
+        from stack_launcher.seed import seed_sync
+
+        seed_sync(config.database_dsn, layout="after", scale=config.scale)
+
+
+def after_processes(config: StackConfig) -> list[ProcessSpec]:
+    """Describe the after layout's five processes."""
+    ports = {name: config.port_for(name, default) for name, default in DEFAULT_PORTS.items()}
+    ports["core_api"] = config.public_port
+    config.ports["core_api"] = config.public_port
+    url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    # Tests run one worker per service to stay light; a real run sizes them from the cores.
+    web_workers = 1 if config.environment == "test" else config.cpu_count
+
+    def settings(prefix: str, **values: str) -> dict[str, str]:
+        base = {
+            "ENVIRONMENT": config.environment,
+            "LOG_LEVEL": "WARNING",
+            "DB__URL": config.database_dsn,
+            "REDIS__URL": config.redis_url,
+        }
+        return {f"{prefix}_{key}": value for key, value in {**base, **values}.items()}
+
+    def web(name: str, package: str, workers: int, env: dict[str, str]) -> ProcessSpec:
+        return ProcessSpec(
+            name,
+            [
+                config.python,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:service_common.gunicorn_conf",
+                f"{package}.main:app",
+            ],  # fmt: skip
+            env=config.env(
+                HOST="127.0.0.1",
+                PORT=str(ports[name]),
+                WEB_CONCURRENCY=str(workers),
+                SERVICE_NAME=name,
+                **env,
+            ),
+            port=ports[name],
+        )
+
+    jwt = config.secrets["jwt"]
+    receiver = f"127.0.0.1:{config.webhook_port}"
+    return [
+        web("identity", "identity_service", 1, settings("IDENTITY", JWT__SECRET=jwt)),
+        web(
+            "user",
+            "user_service",
+            web_workers,
+            settings("USER", WEBHOOK_ALLOWED_HOSTS=json.dumps([receiver])),
+        ),
+        web(
+            "jobs",
+            "jobs_service",
+            1,
+            settings(
+                "JOBS",
+                USER_URL=url["user"],
+                SMTP__HOST=config.smtp_host,
+                SMTP__PORT=str(config.smtp_port),
+                WEBHOOK__SECRET=config.secrets["webhook"],
+            ),
+        ),
+        ProcessSpec(
+            "jobs_worker",
+            [
+                config.python,
+                "-m",
+                "celery",
+                "-A",
+                "jobs_service.worker",
+                "worker",
+                "--loglevel=WARNING",
+                f"--concurrency={max(2, config.cpu_count)}",
+                "--without-gossip",
+                "--without-mingle",
+            ],  # fmt: skip
+            env=config.env(
+                **settings(
+                    "JOBS",
+                    USER_URL=url["user"],
+                    SMTP__HOST=config.smtp_host,
+                    SMTP__PORT=str(config.smtp_port),
+                    WEBHOOK__SECRET=config.secrets["webhook"],
+                )
+            ),
+            port=None,
+            ready_path=None,
+        ),
+        web(
+            "core_api",
+            "core_api",
+            web_workers,
+            {
+                "CORE_API_ENVIRONMENT": config.environment,
+                "CORE_API_LOG_LEVEL": "WARNING",
+                "CORE_API_REDIS__URL": config.redis_url,
+                "CORE_API_JWT__SECRET": jwt,
+                "CORE_API_DOWNLOADS__SECRET": config.secrets["download"],
+                "CORE_API_IDENTITY_URL": url["identity"],
+                "CORE_API_USER_URL": url["user"],
+                "CORE_API_JOBS_URL": url["jobs"],
+            },
+        ),
+    ]
+
+
+register_layout("after", after_processes, prepare=prepare_after)
+
+try:
+    from before_layout.stack import prepare as prepare_before
+    from before_layout.stack import processes as before_processes
+except ImportError:  # the before layout is optional for a fork that only keeps the after one
+    pass
+else:
+    register_layout("before", before_processes, prepare=prepare_before)
