@@ -11,8 +11,7 @@ STAMP := $(VENV)/.synced
 MANIFESTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) \
 	before/pyproject.toml infra/launcher/pyproject.toml bench/pyproject.toml
 
-.PHONY: setup test test-fast lint up up-before bench bench-before bench-after bench-compare \
-	bench-ladder migration-diff new-service seed clean
+.PHONY: setup test test-fast lint up up-before clean
 
 setup: $(STAMP)
 
@@ -42,6 +41,11 @@ up: setup
 ## Run the before layout (14 services) in the foreground on http://127.0.0.1:8000.
 up-before: setup
 	$(BIN)/python -m stack_launcher up --layout before
+
+# The benchmark, the study tools and the reliability run keep their targets beside their code.
+include bench/bench.mk
+-include tools/study.mk
+-include tests/reliability.mk
 
 clean:
 	rm -rf $(VENV) .stack .pytest_cache .mypy_cache .ruff_cache

@@ -39,7 +39,7 @@ def build_app(dsn: str, redis_url: str, **settings: Any) -> FastAPI:
 
     @router.post("/items", status_code=201)
     async def create(item: ItemCreate, request: Request) -> dict[str, Any]:
-        async for session in session_scope(request.state.db.sessions):
+        async with session_scope(request.state.db.sessions) as session:
             value = await session.scalar(text("SELECT length(:n)"), {"n": item.name})
             await session.scalar(text("SELECT 1"))
         return {"name": item.name, "length": value}
@@ -174,10 +174,10 @@ async def test_session_scope_commits_on_success_and_rolls_back_on_error(dsn: str
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE IF NOT EXISTS scope_t (v int)"))
         await connection.execute(text("TRUNCATE scope_t"))
-    async for session in session_scope(factory):
+    async with session_scope(factory) as session:
         await session.execute(text("INSERT INTO scope_t VALUES (1)"))
     with pytest.raises(RuntimeError):
-        async for session in session_scope(factory):
+        async with session_scope(factory) as session:
             await session.execute(text("INSERT INTO scope_t VALUES (2)"))
             raise RuntimeError("fails half-way")
     async with engine.connect() as connection:

@@ -14,8 +14,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from identity_service.app import create_app
-from identity_service.deps import get_read_session, get_session, transaction
 from identity_service.settings import Settings
+from service_common.db import session_scope
+from service_common.deps import primary_session, read_session
 from service_common.migrations import upgrade
 from service_common.revocation import KEY_PREFIX
 from service_common.settings import DatabaseSettings, JWTSettings, RedisSettings
@@ -94,11 +95,11 @@ async def client(
     )
 
     async def test_session() -> AsyncIterator[AsyncSession]:
-        async with transaction(factory) as session:
+        async with session_scope(factory) as session:
             yield session
 
-    app.dependency_overrides[get_session] = test_session
-    app.dependency_overrides[get_read_session] = test_session
+    app.dependency_overrides[primary_session] = test_session
+    app.dependency_overrides[read_session] = test_session
     await _flush_revocations(state)
     try:
         async with _client(app, state) as http:

@@ -15,13 +15,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from service_common.db import session_scope
+from service_common.deps import primary_session, read_session
 from service_common.migrations import upgrade
 from service_common.settings import DatabaseSettings, RedisSettings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from stack_launcher.infra import Infra
 from user_service.app import create_app
-from user_service.deps import get_read_session, get_session, transaction
 from user_service.settings import Settings
 
 CACHE_PREFIX = "user-tests"
@@ -82,11 +83,11 @@ async def client(
     )
 
     async def test_session() -> AsyncIterator[AsyncSession]:
-        async with transaction(factory) as session:
+        async with session_scope(factory) as session:
             yield session
 
-    app.dependency_overrides[get_session] = test_session
-    app.dependency_overrides[get_read_session] = test_session
+    app.dependency_overrides[primary_session] = test_session
+    app.dependency_overrides[read_session] = test_session
     await _flush_cache(state)
     try:
         async with _client(app, state) as http:

@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
 from service_common.cache import Cache
-from service_common.db import session_scope
-from sqlalchemy.ext.asyncio import AsyncSession
+from service_common.deps import ReadSessionDep as ReadSessionDep  # re-exported for routers
+from service_common.deps import SessionDep as SessionDep
 
 from user_service.settings import Settings
-
-# As a context manager, so an error raised in the route is thrown into session_scope and rolls
-# back there; iterating it with `async for` would leave it suspended, holding its connection.
-transaction = asynccontextmanager(session_scope)
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Yield a primary-pool session that commits when the route succeeds."""
-    async with transaction(request.state.db.sessions) as session:
-        yield session
-
-
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Yield a read-pool session; it takes a connection only if a query runs (cache misses)."""
-    async with transaction(request.state.db.read_sessions) as session:
-        yield session
 
 
 def get_cache(request: Request) -> Cache:
@@ -42,9 +24,5 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-# scope="function": commit before the response is sent, so a caller that gets a 2xx can rely on
-# the write.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 CacheDep = Annotated[Cache, Depends(get_cache)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,1 @@
+"""What the worker does: render reports and deliver them to third parties."""

@@ -1,0 +1,1 @@
+"""Report requests on the internal API: create, list, read, summarize, download."""

@@ -1,0 +1,65 @@
+"""Settings of the jobs service and its Celery worker, read from JOBS_* environment variables."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+from service_common.settings import DatabaseSettings, RedisSettings, ServiceSettings
+
+
+class CelerySettings(BaseModel):
+    """The queue: Redis broker, late acks, and how fast a dead worker's job comes back."""
+
+    broker_url: str | None = None  # defaults to JOBS_REDIS__URL
+    queue: str = Field(default="reports", min_length=1, max_length=100)
+    eager: bool = False  # run tasks inside the caller (tests and the bench ladder only)
+    # A message a worker took but never acknowledged (it was SIGKILLed) is handed out again once
+    # it is this old. Kombu's default is one hour; a report must not wait that long, yet every
+    # task, including the countdown of a retry, must finish well within it or run twice.
+    visibility_timeout_s: int = Field(default=60, ge=2, le=43_200)
+    max_retries: int = Field(default=5, ge=0, le=20)
+    retry_backoff_s: int = Field(default=1, ge=1, le=60)  # first retry waits up to this
+    retry_backoff_max_s: int = Field(default=30, ge=1, le=3600)
+    publish_timeout_s: float = Field(default=2.0, gt=0, le=30)
+
+    @model_validator(mode="after")
+    def _retries_fit_in_visibility(self) -> CelerySettings:
+        if self.retry_backoff_max_s >= self.visibility_timeout_s:
+            raise ValueError(
+                "retry_backoff_max_s must be below visibility_timeout_s, or a retry waiting "
+                "for its countdown is handed to another worker as well"
+            )
+        return self
+
+
+class SMTPSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8025, ge=1, le=65_535)
+    timeout_s: float = Field(default=10.0, gt=0, le=60)
+    sender: str = Field(default="reports@refactor-lab.test", min_length=3, max_length=200)
+
+
+class WebhookSettings(BaseModel):
+    secret: SecretStr = SecretStr("change-me")
+    timeout_s: float = Field(default=5.0, gt=0, le=30)
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="JOBS_", env_nested_delimiter="__", extra="ignore")
+
+    db: Annotated[DatabaseSettings, Field(default_factory=DatabaseSettings)]
+    redis: Annotated[RedisSettings, Field(default_factory=RedisSettings)]
+    celery: Annotated[CelerySettings, Field(default_factory=CelerySettings)]
+    smtp: Annotated[SMTPSettings, Field(default_factory=SMTPSettings)]
+    webhook: Annotated[WebhookSettings, Field(default_factory=WebhookSettings)]
+    user_url: str = "http://127.0.0.1:8102"  # the user service, for profiles and events
+    summary_ttl_s: int = Field(default=30, ge=1, le=3600)
+    # A worker process holds few connections: it runs one task at a time.
+    worker_db_pool_size: int = Field(default=2, ge=1, le=20)
+
+    @property
+    def broker_url(self) -> str:
+        """Return the Celery broker URL (the service's Redis unless set apart)."""
+        return self.celery.broker_url or self.redis.url
