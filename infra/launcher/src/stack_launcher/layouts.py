@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import subprocess
 
+from stack_launcher.forked import forked_services
 from stack_launcher.stack import StackConfig, register_layout
 from stack_launcher.supervisor import ProcessSpec
 
-AFTER_PACKAGES = ("identity_service", "user_service", "jobs_service")
+# Forked services (make new-service) join the after layout from forked_services.toml.
+FORKED = forked_services()
+AFTER_PACKAGES = ("identity_service", "user_service", "jobs_service", *(f.package for f in FORKED))
 
 # Default ports of docs/architecture.md, used by `make up`; tests and the bench take free ones.
-DEFAULT_PORTS = {"identity": 8101, "user": 8102, "jobs": 8103}
+DEFAULT_PORTS = {"identity": 8101, "user": 8102, "jobs": 8103, **{f.name: f.port for f in FORKED}}
 
 
 def prepare_after(config: StackConfig) -> None:
@@ -142,6 +145,8 @@ def after_processes(config: StackConfig) -> list[ProcessSpec]:
                 "CORE_API_JOBS_URL": url["jobs"],
             },
         ),
+        # Forked services: one worker each, on their own settings prefix.
+        *(web(f.name, f.package, 1, settings(f.env_prefix.removesuffix("_"))) for f in FORKED),
     ]
 
 

@@ -1,0 +1,28 @@
+"""Request dependencies as `Annotated` aliases, read from the lifespan state."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from service_common.cache import Cache
+from service_common.deps import ReadSessionDep as ReadSessionDep  # re-exported for routers
+from service_common.deps import SessionDep as SessionDep
+
+from skeleton_service.settings import Settings
+
+
+def get_cache(request: Request) -> Cache:
+    """Return the process's cache."""
+    cache: Cache = request.state.cache
+    return cache
+
+
+def get_settings(request: Request) -> Settings:
+    """Return the settings the app was built with."""
+    settings: Settings = request.state.settings
+    return settings
+
+
+CacheDep = Annotated[Cache, Depends(get_cache)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
