@@ -19,6 +19,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 from deploy_support import KUSTOMIZATIONS, render
+from stack_launcher.forked import forked_services
 
 # The oldest Kubernetes minor the manifests promise to work on.
 KUBERNETES_VERSION = "1.30.0"
@@ -29,6 +30,8 @@ CRD_SCHEMAS = {
     ("keda.sh/v1alpha1", "TriggerAuthentication"): "triggerauthentication.json",
 }
 HTTP_SERVICES = {"core-api": 8000, "identity": 8101, "user": 8102, "jobs": 8103}
+# Services forked with `make new-service` join the manifests with the same shape.
+FORKS = {fork.name.replace("_", "-"): fork for fork in forked_services()}
 # gunicorn's graceful_timeout (service_common.gunicorn_conf) and the preStop drain.
 GUNICORN_GRACEFUL_TIMEOUT = 30
 
@@ -212,7 +215,7 @@ def test_service_monitor_scrapes_every_http_service(
         for svc_name, svc in by_kind(objects, "Service").items()
         if selector.items() <= svc["metadata"].get("labels", {}).items()
     }
-    assert scraped == set(HTTP_SERVICES)
+    assert scraped == set(HTTP_SERVICES) | set(FORKS)
     assert [(e["port"], e["path"]) for e in monitor["spec"]["endpoints"]] == [("http", "/metrics")]
 
 
@@ -273,5 +276,5 @@ def test_prod_runs_in_production_mode(rendered: dict[str, list[dict[str, Any]]])
         "IDENTITY_ENVIRONMENT",
         "USER_ENVIRONMENT",
         "JOBS_ENVIRONMENT",
-    }
+    } | {f"{fork.env_prefix}ENVIRONMENT" for fork in FORKS.values()}
     assert set(environment.values()) == {"production"}

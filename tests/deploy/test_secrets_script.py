@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from deploy_support import K8S
+from stack_launcher.forked import forked_services
 
 FAKE_KUBECTL = """#!/usr/bin/env bash
 # Records each call; `create --dry-run` prints the env file it was given, `apply` its stdin.
@@ -65,6 +66,7 @@ def test_creates_one_secret_per_section(tmp_path: Path) -> None:
             "pgbouncer-secrets",
             "keda-redis-auth",
         ]
+        + [f"{fork.name.replace('_', '-')}-secrets" for fork in forked_services()]
     )
     applied = (tmp_path / "applied").read_text()
     assert "JOBS_WEBHOOK__SECRET=s3cret" in applied and "#" not in applied
