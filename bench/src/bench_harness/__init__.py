@@ -1,0 +1,1 @@
+"""Benchmark harness: k6 scenarios, a runner that measures both layouts, and reports."""

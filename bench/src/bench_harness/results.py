@@ -1,0 +1,130 @@
+"""Result files: one JSON document per run, raw enough that a report can be recomputed.
+
+Top-level keys: schema, schema_version, run_id, created_at, finished_at, command, profile, scale,
+third_party_latency_ms, criteria, mix, fixed_rate, fixed_rate_source, environment, layouts
+(layout -> list of runs, one per repeat), summary (layout -> figure -> median/min/max/values),
+noise_floor, errors.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench_harness.figures import summarise
+
+Json = dict[str, Any]
+SCHEMA = "bench-harness/result"
+SCHEMA_VERSION = 1
+TOP_LEVEL_KEYS = (
+    "schema",
+    "schema_version",
+    "run_id",
+    "created_at",
+    "finished_at",
+    "command",
+    "profile",
+    "scale",
+    "third_party_latency_ms",
+    "criteria",
+    "mix",
+    "fixed_rate",
+    "fixed_rate_source",
+    "environment",
+    "layouts",
+    "summary",
+    "noise_floor",
+    "errors",
+)
+RUN_KEYS: tuple[str, ...] = ("layout", "repeat", "started_at", "finished_at", "stack")
+RUN_KEYS += ("phases", "search", "evidence", "warnings")
+LAYOUT_KEYS = ("before", "after", "after-aa")
+
+
+def now() -> str:
+    """Return the current UTC time as ISO 8601."""
+    return datetime.now(UTC).isoformat()
+
+
+def save(document: Json, path: Path) -> None:
+    """Write a result document atomically (a crash mid-run leaves the previous save intact)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".json.partial")
+    partial.write_bytes(
+        orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
+    )
+    partial.replace(path)
+
+
+def load(path: Path) -> Json:
+    """Read a result document and refuse one that is not a result of this schema."""
+    document: Json = orjson.loads(path.read_bytes())
+    problems = validate(document)
+    if problems:
+        raise ValueError(f"{path} is not a valid result file: " + "; ".join(problems))
+    return document
+
+
+def validate(document: Json) -> list[str]:
+    """Return what is wrong with a result document (empty when it is valid)."""
+    problems = [f"missing key {key!r}" for key in TOP_LEVEL_KEYS if key not in document]
+    if document.get("schema") != SCHEMA:
+        problems.append(f"schema is {document.get('schema')!r}, expected {SCHEMA!r}")
+    if document.get("schema_version") != SCHEMA_VERSION:
+        problems.append(f"schema_version {document.get('schema_version')!r} is not supported")
+    layouts = document.get("layouts")
+    if not isinstance(layouts, dict):
+        return [*problems, "layouts is not an object"]
+    for layout, runs in layouts.items():
+        if layout not in LAYOUT_KEYS:
+            problems.append(f"unknown layout {layout!r}")
+        if not isinstance(runs, list):
+            problems.append(f"layouts.{layout} is not a list")
+            continue
+        for index, run in enumerate(runs):
+            missing = [key for key in RUN_KEYS if key not in run]
+            if missing:
+                problems.append(f"layouts.{layout}[{index}] misses {', '.join(missing)}")
+    return problems
+
+
+def finalise(document: Json) -> Json:
+    """Recompute the summary and the A/A noise floor from the runs."""
+    layouts: dict[str, list[Json]] = document["layouts"]
+    document["summary"] = {layout: summarise(runs) for layout, runs in layouts.items() if runs}
+    document["noise_floor"] = noise_floor(layouts)
+    return document
+
+
+def noise_floor(layouts: dict[str, list[Json]]) -> Json | None:
+    """Return each figure's relative A/A difference (the after layout measured twice)."""
+    first, second = layouts.get("after") or [], layouts.get("after-aa") or []
+    if not first or not second:
+        return None
+    a, b = summarise(first[-1:]), summarise(second)
+    floor: Json = {}
+    for key, entry in a.items():
+        left, right = entry["median"], b[key]["median"]
+        if left is None or right is None or left == 0:
+            floor[key] = None
+        else:
+            floor[key] = abs(right - left) / abs(left)
+    return floor
+
+
+def merge(documents: list[Json]) -> Json:
+    """Return one document holding every run of the given results (for reports over several)."""
+    if not documents:
+        raise ValueError("no result files")
+    merged: Json = dict(documents[-1])
+    merged["layouts"] = {}
+    for document in documents:
+        for layout, runs in document["layouts"].items():
+            merged["layouts"].setdefault(layout, []).extend(runs)
+    merged["sources"] = [document["run_id"] for document in documents]
+    fixed = {document["fixed_rate"] for document in documents}
+    merged["fixed_rate"] = documents[0]["fixed_rate"] if len(fixed) == 1 else sorted(fixed)
+    return finalise(merged)

@@ -1,0 +1,193 @@
+"""`bench_harness run`: measure one or both layouts, each on a fresh stack, into one result file.
+
+With both layouts the before layout goes first: its sustainable rate becomes the fixed load that
+both layouts are measured at (one the before layout can sustain), and the after layout's search
+starts from it. The result file is saved after every layout run, so an interrupted run keeps
+what it measured.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench_harness import ui
+from bench_harness.fingerprint import fingerprint
+from bench_harness.k6run import Target
+from bench_harness.paths import mix_weights
+from bench_harness.profiles import Profile
+from bench_harness.results import SCHEMA, SCHEMA_VERSION, finalise, now, save
+from bench_harness.search import Criteria
+from bench_harness.session import LayoutSession
+from bench_harness.stack import email_template, seed_password, started, user_count
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    layout: str  # before | after | both
+    profile: Profile
+    scale: str
+    out_dir: Path
+    fixed_rate: int | None = None
+    smtp_latency_ms: int = 150
+    webhook_latency_ms: int = 200
+    criteria: Criteria = Criteria()
+
+
+def plan(config: RunConfig) -> list[tuple[int, str]]:
+    """Return the (repeat, layout key) runs in order; the A/A run measures after once more."""
+    layouts = ["before", "after"] if config.layout == "both" else [config.layout]
+    runs = [(repeat, layout) for repeat in range(config.profile.repeats) for layout in layouts]
+    if config.profile.aa_run and "after" in layouts:
+        runs.append((config.profile.repeats - 1, "after-aa"))
+    return runs
+
+
+def new_document(config: RunConfig, run_id: str) -> Json:
+    """Return the result document before any layout was measured."""
+    criteria = config.criteria
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run_id,
+        "created_at": now(),
+        "finished_at": None,
+        "command": sys.argv,
+        "profile": config.profile.as_dict(),
+        "scale": config.scale,
+        "third_party_latency_ms": {
+            "smtp": config.smtp_latency_ms,
+            "webhook": config.webhook_latency_ms,
+        },
+        "criteria": {
+            "p95_ms": criteria.p95_ms,
+            "max_error_rate": criteria.max_error_rate,
+            "max_dropped_ratio": criteria.max_dropped_ratio,
+        },
+        "mix": mix_weights(),
+        "fixed_rate": config.fixed_rate,
+        "fixed_rate_source": "cli" if config.fixed_rate else None,
+        "environment": fingerprint(),
+        "layouts": {},
+        "summary": {},
+        "noise_floor": None,
+        "errors": [],
+    }
+
+
+def run(config: RunConfig) -> tuple[Path, Json]:
+    """Measure the configured layouts; return the result file's path and its document."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_id = f"{stamp}-{config.layout}-{config.profile.name}"
+    path = config.out_dir / f"{run_id}.json"
+    artifacts = config.out_dir / run_id
+    document = new_document(config, run_id)
+    ui.console.print(
+        f"[bold]bench[/] {run_id}: profile {config.profile.name}, scale {config.scale}, "
+        f"results in {path}"
+    )
+    for repeat, key in plan(config):
+        layout = "after" if key == "after-aa" else key
+        fixed_rate = document["fixed_rate"]
+        if fixed_rate is None and layout == "after":
+            # No before run to take the rate from (an after-only run, or before failed).
+            fixed_rate = document["fixed_rate"] = config.profile.fixed_rate_default
+            document["fixed_rate_source"] = "profile-default"
+        ui.console.rule(f"{key} (repeat {repeat + 1}/{config.profile.repeats})")
+        try:
+            record = measure_layout(
+                config,
+                layout=layout,
+                repeat=repeat,
+                artifacts=artifacts / f"{key}-r{repeat + 1}",
+                fixed_rate=fixed_rate,
+                search_start=_search_start(config, document, layout),
+            )
+        except Exception as error:  # record the failure and measure what else can be measured
+            ui.console.print(f"[red]{key} failed:[/] {error}")
+            document["errors"].append(
+                {
+                    "layout": key,
+                    "repeat": repeat,
+                    "error": repr(error)[:4000],
+                    "traceback": traceback.format_exc()[-8000:],
+                }
+            )
+        else:
+            record["artifacts_dir"] = f"{run_id}/{key}-r{repeat + 1}"
+            document["layouts"].setdefault(key, []).append(record)
+            if document["fixed_rate"] is None:  # before measured at its own sustainable rate
+                document["fixed_rate"] = record["phases"]["fixed"]["target_rate"]
+                document["fixed_rate_source"] = "before-sustainable"
+        save(finalise(document), path)
+    document["fixed_rate"] = document["fixed_rate"] or config.profile.fixed_rate_default
+    document["fixed_rate_source"] = document["fixed_rate_source"] or "profile-default"
+    document["finished_at"] = now()
+    save(finalise(document), path)
+    _link_latest(path)
+    return path, document
+
+
+def _search_start(config: RunConfig, document: Json, layout: str) -> int:
+    start = config.profile.search_start_rate
+    before = document["layouts"].get("before") or []
+    if layout == "after" and before:
+        # The after layout is expected to do at least as well: start where before stopped.
+        start = max(start, before[-1]["search"]["sustainable_rps"])
+    return start
+
+
+def measure_layout(
+    config: RunConfig,
+    *,
+    layout: str,
+    repeat: int,
+    artifacts: Path,
+    fixed_rate: int | None,
+    search_start: int,
+) -> Json:
+    """Start a fresh stack of one layout, measure it, stop it; return the run record."""
+    artifacts.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as cleanup:
+        with ui.status(f"{layout}: starting a fresh stack (scale {config.scale})"):
+            stack = cleanup.enter_context(
+                started(
+                    layout,
+                    workdir=artifacts / "stack",
+                    scale=config.scale,
+                    smtp_latency_ms=config.smtp_latency_ms,
+                    webhook_latency_ms=config.webhook_latency_ms,
+                )
+            )
+        users = user_count(stack, config.scale) or config.profile.pool_size
+        target = Target(
+            base_url=stack.base_url,
+            pool_size=min(config.profile.pool_size, users),
+            user_count=users,
+            password=seed_password(),
+            email_template=email_template(),
+        )
+        ui.console.print(f"  {layout} up at {stack.base_url} ({users} seeded users)")
+        session = LayoutSession(
+            layout=layout,
+            stack=stack,
+            profile=config.profile,
+            criteria=config.criteria,
+            artifacts=artifacts,
+            target=target,
+        )
+        cleanup.callback(session.close)
+        return session.measure(repeat=repeat, fixed_rate=fixed_rate, search_start=search_start)
+
+
+def _link_latest(path: Path) -> None:
+    latest = path.parent / "latest.json"
+    latest.unlink(missing_ok=True)
+    latest.symlink_to(path.name)
