@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from service_common.ratelimit import RateLimiter
 from service_common.redis import create_redis
 from service_common.settings import JWTSettings, RedisSettings
+from service_common.testing import asgi_client, lifespan_state
 from service_common.tokens import TokenCodec
 from stack_launcher.infra import Infra
 
@@ -102,8 +103,8 @@ def settings(infra: Infra) -> Settings:
 @pytest.fixture(scope="session")
 async def running(settings: Settings) -> AsyncIterator[tuple[FastAPI, dict[str, Any]]]:
     app = create_app(settings)
-    async with app.router.lifespan_context(app) as state:
-        yield app, dict(state)
+    async with lifespan_state(app) as state:
+        yield app, state
 
 
 @pytest.fixture
@@ -138,14 +139,10 @@ async def client(
     running: tuple[FastAPI, dict[str, Any]], state: dict[str, Any]
 ) -> AsyncIterator[httpx.AsyncClient]:
     app, _ = running
-
-    async def with_state(scope: Any, receive: Any, send: Any) -> None:
-        # A server hands each request a copy of the lifespan state; ASGITransport does not.
-        scope["state"] = dict(state)
-        await app(scope, receive, send)
-
-    transport = httpx.ASGITransport(app=with_state, client=("203.0.113.7", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://core-api") as http:
+    # Each request reads `state` when it is sent, so what a test swaps in later reaches the app.
+    async with asgi_client(
+        app, state, base_url="http://core-api", client=("203.0.113.7", 40000)
+    ) as http:
         yield http
 
 

@@ -7,21 +7,15 @@ back after the test; `committed_client` skips that for the few tests that need r
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from identity_service.app import create_app
 from identity_service.settings import Settings
-from service_common.db import session_scope
-from service_common.deps import primary_session, read_session
-from service_common.migrations import upgrade
+from service_common import testing
 from service_common.revocation import KEY_PREFIX
 from service_common.settings import DatabaseSettings, JWTSettings, RedisSettings
 from service_common.tokens import TokenCodec
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from stack_launcher.infra import Infra
 
 TEST_SECRET = "identity-tests-secret-of-at-least-32-bytes"
@@ -30,10 +24,9 @@ ACCESS_TTL_S = 120
 
 @pytest.fixture(scope="session")
 def settings(infra: Infra) -> Settings:
-    dsn = infra.create_database("identity_service_tests")
-    # upgrade() runs its own event loop; keep it off the test loop's thread.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(upgrade, "identity_service", dsn).result()
+    dsn = testing.migrate_database(
+        infra.create_database, "identity_service_tests", "identity_service"
+    )
     return Settings(
         environment="test",
         db=DatabaseSettings(url=dsn, pool_size=4, max_overflow=0),
@@ -49,83 +42,18 @@ def tokens(settings: Settings) -> TokenCodec:
 
 
 @pytest.fixture(scope="session")
-async def running(settings: Settings) -> AsyncIterator[tuple[FastAPI, dict[str, Any]]]:
+async def running(settings: Settings) -> AsyncIterator[testing.RunningApp]:
     app = create_app(settings)
-    async with app.router.lifespan_context(app) as state:
-        yield app, dict(state)
+    async with testing.running_app(
+        app, base_url="http://identity", reset=_flush_revocations
+    ) as running:
+        yield running
 
 
-def _with_state(app: FastAPI, state: dict[str, Any]) -> Any:
-    """Hand the lifespan state to each request, as a server would (ASGITransport does not)."""
-
-    async def asgi(scope: Any, receive: Any, send: Any) -> None:
-        scope["state"] = dict(state)
-        await app(scope, receive, send)
-
-    return asgi
-
-
-@pytest.fixture
-async def connection(running: tuple[FastAPI, dict[str, Any]]) -> AsyncIterator[AsyncConnection]:
-    """A connection inside an outer transaction that is rolled back after the test."""
-    _, state = running
-    async with state["db"].engine.connect() as conn:
-        outer = await conn.begin()
-        try:
-            yield conn
-        finally:
-            await outer.rollback()
-
-
-@pytest.fixture
-def state(running: tuple[FastAPI, dict[str, Any]]) -> dict[str, Any]:
-    return running[1]
-
-
-@pytest.fixture
-async def client(
-    running: tuple[FastAPI, dict[str, Any]], connection: AsyncConnection
-) -> AsyncIterator[httpx.AsyncClient]:
-    app, state = running
-    factory = async_sessionmaker(
-        bind=connection,
-        expire_on_commit=False,
-        autoflush=False,
-        join_transaction_mode="create_savepoint",
-    )
-
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        async with session_scope(factory) as session:
-            yield session
-
-    app.dependency_overrides[primary_session] = test_session
-    app.dependency_overrides[read_session] = test_session
-    await _flush_revocations(state)
-    try:
-        async with _client(app, state) as http:
-            yield http
-    finally:
-        app.dependency_overrides.clear()
-
-
-@pytest.fixture
-async def committed_client(
-    running: tuple[FastAPI, dict[str, Any]],
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on the real pools: writes commit, so tests must delete what they create."""
-    app, state = running
-    await _flush_revocations(state)
-    async with _client(app, state) as http:
-        yield http
-
-
-def _client(app: FastAPI, state: dict[str, Any]) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=_with_state(app, state))
-    return httpx.AsyncClient(transport=transport, base_url="http://identity")
+# connection: the test's transaction, rolled back after it; client: requests in savepoints of it;
+# committed_client: requests on the real pools, so tests delete what they write with it.
+state, connection, client, committed_client = testing.per_test_fixtures()
 
 
 async def _flush_revocations(state: dict[str, Any]) -> None:
-    redis = state["redis"]
-    keys = [key async for key in redis.scan_iter(match=f"{KEY_PREFIX}*")]
-    if keys:
-        await redis.delete(*keys)
+    await testing.delete_keys(state["redis"], f"{KEY_PREFIX}*")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
+from functools import partial
 from typing import Any
 
 import httpx
@@ -21,9 +22,15 @@ from jobs_service.app import create_app
 from jobs_service.reports.service import CACHE_PREFIX
 from jobs_service.settings import CelerySettings, Settings, WebhookSettings
 from redis.asyncio import Redis
-from service_common.deps import primary_session, read_session
-from service_common.migrations import upgrade
 from service_common.settings import DatabaseSettings, Environment, RedisSettings
+from service_common.testing import (
+    asgi_client,
+    lifespan_state,
+    migrate_database,
+    outer_transaction,
+    shared_session,
+)
+from service_common.testing import serve as serve_app
 from sqlalchemy.ext.asyncio import AsyncSession
 from stack_launcher.infra import Infra
 
@@ -44,9 +51,7 @@ def user_id(new_user_id: Callable[[], int]) -> int:
 
 @pytest.fixture(scope="session")
 def jobs_dsn(infra: Infra) -> str:
-    dsn = infra.create_database("jobs_service_tests")
-    upgrade("jobs_service", dsn)
-    return dsn
+    return migrate_database(infra.create_database, "jobs_service_tests", "jobs_service")
 
 
 def make_settings(dsn: str, redis_url: str, **overrides: Any) -> Settings:
@@ -74,33 +79,14 @@ def app(settings: Settings) -> FastAPI:
 
 @pytest.fixture(scope="session")
 async def state(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-    async with app.router.lifespan_context(app) as opened:
-        yield dict(opened)
-
-
-def asgi_with_state(app: FastAPI, state: dict[str, Any]) -> Any:
-    """ASGITransport skips the lifespan; hand its state to each request as a server does."""
-
-    async def asgi(scope: Any, receive: Any, send: Any) -> None:
-        scope["state"] = dict(state)
-        await app(scope, receive, send)
-
-    return asgi
-
-
-@asynccontextmanager
-async def _serve(app: FastAPI) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Any]]]:
-    async with app.router.lifespan_context(app) as opened:
-        state = dict(opened)
-        transport = httpx.ASGITransport(app=asgi_with_state(app, state))
-        async with httpx.AsyncClient(transport=transport, base_url="http://jobs") as client:
-            yield client, state
+    async with lifespan_state(app) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="session")
 def serve() -> Callable[[FastAPI], AbstractAsyncContextManager[tuple[httpx.AsyncClient, Any]]]:
     """Return a context manager that runs an app's lifespan and yields (client, state)."""
-    return _serve
+    return partial(serve_app, base_url="http://jobs")
 
 
 @pytest.fixture
@@ -113,8 +99,7 @@ async def redis(state: dict[str, Any], settings: Settings) -> AsyncIterator[Redi
 
 @pytest.fixture
 async def session(state: dict[str, Any]) -> AsyncIterator[AsyncSession]:
-    async with state["db"].engine.connect() as connection:
-        outer = await connection.begin()
+    async with outer_transaction(state["db"].engine) as connection:
         test_session = AsyncSession(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
@@ -122,30 +107,20 @@ async def session(state: dict[str, Any]) -> AsyncIterator[AsyncSession]:
             yield test_session
         finally:
             await test_session.close()
-            await outer.rollback()
 
 
 @pytest.fixture
 async def client(
     app: FastAPI, state: dict[str, Any], session: AsyncSession, redis: Redis
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async def in_test_transaction() -> AsyncIterator[AsyncSession]:
-        yield session
-
-    app.dependency_overrides[primary_session] = in_test_transaction
-    app.dependency_overrides[read_session] = in_test_transaction
-    try:
-        transport = httpx.ASGITransport(app=asgi_with_state(app, state))
-        async with httpx.AsyncClient(transport=transport, base_url="http://jobs") as test_client:
+    with shared_session(app, session):
+        async with asgi_client(app, state, base_url="http://jobs") as test_client:
             yield test_client
-    finally:
-        app.dependency_overrides.clear()
 
 
 @pytest.fixture
 async def committing_client(
     app: FastAPI, state: dict[str, Any], redis: Redis
 ) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=asgi_with_state(app, state))
-    async with httpx.AsyncClient(transport=transport, base_url="http://jobs") as test_client:
+    async with asgi_client(app, state, base_url="http://jobs") as test_client:
         yield test_client
