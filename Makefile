@@ -44,8 +44,8 @@ up-before: setup
 
 # The benchmark, the study tools and the reliability run keep their targets beside their code.
 include bench/bench.mk
--include tools/study.mk
--include tests/reliability.mk
+include tools/study.mk
+include tests/reliability.mk
 
 clean:
 	rm -rf $(VENV) .stack .pytest_cache .mypy_cache .ruff_cache

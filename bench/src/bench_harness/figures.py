@@ -179,6 +179,15 @@ FIGURES: list[Figure] = [
         gate=True,
     ),
     Figure(
+        "total_pss_mb",
+        "Total PSS of the services (shared pages counted once)",
+        "MiB",
+        False,
+        lambda run: _scaled(_dig(run, "evidence", "memory", "total_pss_bytes"), 1 / MB),
+        10.0,
+        gate=True,
+    ),
+    Figure(
         "db_connections_max",
         "DB connections in use (max)",
         "connections",

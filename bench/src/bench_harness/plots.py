@@ -20,6 +20,7 @@ BAR_FIGURES = (
     "db_queries_per_dashboard",
     "hops_dashboard",
     "total_rss_mb",
+    "total_pss_mb",
 )
 
 

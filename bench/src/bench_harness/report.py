@@ -20,6 +20,7 @@ HEADLINE = (
     "hop_depth_dashboard",
     "services",
     "total_rss_mb",
+    "total_pss_mb",
 )
 
 

@@ -22,8 +22,10 @@ from service_common.errors import error_response, install_error_handlers
 from service_common.evidence import EvidenceMiddleware
 from service_common.middleware import BodySizeLimitMiddleware, ProfilingMiddleware
 from service_common.observability import MetricsMiddleware, configure_logging, monitor_loop_lag
+from service_common.openapi import document_error_shape
 from service_common.resources import ReadinessCheck
 from service_common.settings import Environment, ServiceSettings
+from service_common.shedding import LoadSheddingMiddleware
 
 State = Mapping[str, Any]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[State]]
@@ -60,6 +62,7 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
     )
     install_error_handlers(app)
+    document_error_shape(app)
     for router in routers:
         app.include_router(router)
     app.include_router(_health_router(readiness))
@@ -79,6 +82,8 @@ def create_app(
         app.add_middleware(ProfilingMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(EvidenceMiddleware)
+    # Outermost: a shed request costs no more than this check.
+    app.add_middleware(LoadSheddingMiddleware, max_in_flight=settings.max_in_flight)
     return app
 
 

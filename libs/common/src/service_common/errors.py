@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+
+log = logging.getLogger(__name__)
+
+# Seconds a client is asked to wait when a dependency (the database) is briefly away.
+RETRY_AFTER_UNAVAILABLE_S = "2"
 
 
 class AppError(Exception):
@@ -125,6 +132,28 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _STATUS_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, str(exc.detail), exc.headers)
 
+    async def on_unavailable(_: Request, exc: Exception) -> Response:
+        # The database refused or dropped the connection (a restart, a failover) or the pool had
+        # none free in time: a retryable 503, not a 500 that reads as a bug.
+        if isinstance(exc, sa_exc.DBAPIError) and not _is_disconnect(exc):
+            raise exc
+        log.warning("dependency unavailable", extra={"error": repr(exc)[:300]})
+        return error_response(
+            503,
+            "service_unavailable",
+            "a dependency is unavailable, retry shortly",
+            {"Retry-After": RETRY_AFTER_UNAVAILABLE_S},
+        )
+
     app.add_exception_handler(AppError, on_app_error)
+    for unavailable in (OSError, sa_exc.TimeoutError, sa_exc.DBAPIError):
+        app.add_exception_handler(unavailable, on_unavailable)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+
+
+def _is_disconnect(exc: sa_exc.DBAPIError) -> bool:
+    """Tell a lost or refused connection from an error of the statement itself."""
+    return bool(exc.connection_invalidated) or isinstance(
+        exc, sa_exc.OperationalError | sa_exc.InterfaceError
+    )

@@ -11,6 +11,8 @@ _cores = os.cpu_count() or 1
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", _cores))
 worker_class = "uvicorn_worker.UvicornWorker"  # uvloop + httptools when installed ("auto")
+# Import the app once in the master: workers share its pages (nothing connects at import).
+preload_app = True
 max_requests = int(os.environ.get("MAX_REQUESTS", 20_000))  # recycle slow leaks ...
 max_requests_jitter = max_requests // 10  # ... without restarting every worker at once
 graceful_timeout = 30  # finish in-flight requests on SIGTERM

@@ -77,7 +77,9 @@ async def call(
         passed = {k: v for k, v in response.headers.items() if k.lower() in _PASSED_HEADERS}
         raise PeerError(response.status_code, code, detail, passed)
     if response.status_code in (503, 504):
-        raise ServiceUnavailable(f"{peer} is unavailable")
+        # A shedding peer's Retry-After is the caller's best hint too.
+        retry = {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}
+        raise ServiceUnavailable(f"{peer} is unavailable", headers=retry)
     raise BadGateway(f"{peer} failed ({response.status_code})")
 
 

@@ -58,6 +58,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     cors_origins: Annotated[list[str], Field(default_factory=list)]
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Requests one worker process serves at once; past it, 503 + Retry-After (see shedding).
+    max_in_flight: int = Field(default=64, ge=1, le=10_000)
     profiling: bool = False  # pyinstrument per request with ?profile=1; development only
 
     @field_validator("log_level")
