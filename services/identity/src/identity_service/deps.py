@@ -13,19 +13,20 @@ from service_common.tokens import TokenCodec
 from identity_service.settings import Settings
 
 
-def get_redis(request: Request) -> Redis:
+# `async def`: FastAPI runs a plain `def` dependency in its thread pool on every request.
+async def get_redis(request: Request) -> Redis:
     """Return the process's Redis client."""
     redis: Redis = request.state.redis
     return redis
 
 
-def get_tokens(request: Request) -> TokenCodec:
+async def get_tokens(request: Request) -> TokenCodec:
     """Return the process's token codec."""
     tokens: TokenCodec = request.state.tokens
     return tokens
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """Return the settings the app was built with."""
     settings: Settings = request.state.settings
     return settings

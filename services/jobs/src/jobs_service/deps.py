@@ -13,17 +13,18 @@ from jobs_service.reports.queue import ReportQueue
 from jobs_service.settings import Settings
 
 
-def get_cache(request: Request) -> Cache:
+# `async def`: FastAPI runs a plain `def` dependency in its thread pool on every request.
+async def get_cache(request: Request) -> Cache:
     cache: Cache = request.state.cache
     return cache
 
 
-def get_queue(request: Request) -> ReportQueue:
+async def get_queue(request: Request) -> ReportQueue:
     queue: ReportQueue = request.state.queue
     return queue
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.state.settings
     return settings
 

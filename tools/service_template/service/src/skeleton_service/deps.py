@@ -12,13 +12,14 @@ from service_common.deps import SessionDep as SessionDep
 from skeleton_service.settings import Settings
 
 
-def get_cache(request: Request) -> Cache:
+# `async def`: FastAPI runs a plain `def` dependency in its thread pool on every request.
+async def get_cache(request: Request) -> Cache:
     """Return the process's cache."""
     cache: Cache = request.state.cache
     return cache
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """Return the settings the app was built with."""
     settings: Settings = request.state.settings
     return settings
