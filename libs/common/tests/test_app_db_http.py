@@ -249,3 +249,24 @@ def test_cursor_round_trips_and_refuses_tampering() -> None:
     assert decode_cursor(encode_cursor(moment, 42)) == (moment, 42)
     with pytest.raises(Unprocessable):
         decode_cursor("not-a-cursor!")
+
+
+async def test_call_applies_the_peers_own_timeout_and_can_stream() -> None:
+    seen: list[dict[str, float | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        if request.url.path == "/missing":
+            return httpx.Response(404, json={"error": "not_found", "detail": "gone"})
+        return httpx.Response(200, content=b"%PDF-1.7 body")
+
+    async with peer_client(handler) as client:
+        budget = httpx.Timeout(0.5, connect=0.1)
+        streamed = await call(client, "peer", "GET", "/file", timeout=budget, stream=True)
+        assert b"".join([chunk async for chunk in streamed.aiter_bytes()]) == b"%PDF-1.7 body"
+        await streamed.aclose()
+        with pytest.raises(PeerError) as raised:
+            await call(client, "peer", "GET", "/missing", stream=True)
+    assert raised.value.code == "not_found"
+    assert seen[0]["read"] == 0.5 and seen[0]["connect"] == 0.1
+    assert seen[1]["read"] == client.timeout.read

@@ -59,6 +59,21 @@ async def test_invalidate_forces_a_reload(redis: Redis) -> None:
     assert await cache.get_or_load("ns", "k", load, ttl_s=60) == {"v": 2}
 
 
+async def test_a_disabled_cache_always_loads_and_stores_nothing(redis: Redis) -> None:
+    cache = Cache(redis, prefix="t", enabled=False)
+    loads = 0
+
+    async def load() -> dict[str, int]:
+        nonlocal loads
+        loads += 1
+        return {"n": loads}
+
+    assert await cache.get_or_load("ns", 1, load, ttl_s=60) == {"n": 1}
+    assert await cache.get_or_load("ns", 1, load, ttl_s=60) == {"n": 2}
+    await cache.invalidate("ns", 1)
+    assert await redis.keys("t:*") == []
+
+
 async def test_cache_fails_open_when_redis_is_down() -> None:
     dead = create_redis(closed_port_url(), socket_timeout_s=0.1)
     cache = Cache(dead, prefix="t")

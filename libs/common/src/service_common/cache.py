@@ -24,11 +24,16 @@ CACHE_REQUESTS = Counter(
 
 
 class Cache:
-    """Cache JSON-serialisable values under `<prefix>:<namespace>:<key>`."""
+    """Cache JSON-serialisable values under `<prefix>:<namespace>:<key>`.
 
-    def __init__(self, redis: Redis, *, prefix: str) -> None:
+    `enabled=False` turns it into a pass-through that never touches Redis: every read goes to
+    the source. It exists for the bench ladder, which measures the layout with and without it.
+    """
+
+    def __init__(self, redis: Redis, *, prefix: str, enabled: bool = True) -> None:
         self._redis = redis
         self._prefix = prefix
+        self.enabled = enabled
 
     def key(self, namespace: str, key: str | int) -> str:
         """Return the full Redis key of an entry."""
@@ -44,6 +49,8 @@ class Cache:
         cache_none: bool = False,
     ) -> Any:
         """Return the cached value, or load it, store it for `ttl_s` and return it."""
+        if not self.enabled:
+            return await load()
         full_key = self.key(namespace, key)
         try:
             raw = await self._redis.get(full_key)
@@ -64,7 +71,7 @@ class Cache:
 
     async def invalidate(self, namespace: str, *keys: str | int) -> None:
         """Drop entries after a write; a failure is logged (the TTL bounds the staleness)."""
-        if not keys:
+        if not keys or not self.enabled:
             return
         try:
             await self._redis.delete(*(self.key(namespace, k) for k in keys))

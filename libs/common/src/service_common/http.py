@@ -54,15 +54,27 @@ async def call(
     json: Any = None,
     params: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    timeout: httpx.Timeout | None = None,
+    stream: bool = False,
 ) -> httpx.Response:
-    """Call a peer; return its 2xx/3xx response, re-raise its 4xx, map the rest to 502/503/504."""
+    """Call a peer; return its 2xx/3xx response, re-raise its 4xx, map the rest to 502/503/504.
+
+    `timeout` is this peer's budget (the client's default otherwise). With `stream`, the body is
+    left unread for the caller to relay, and closing the response is the caller's job.
+    """
     content = orjson.dumps(json) if json is not None else None
     send_headers = {"content-type": "application/json"} if content is not None else {}
     send_headers.update(headers or {})
+    request = client.build_request(
+        method,
+        url,
+        content=content,
+        params=params,
+        headers=send_headers,
+        timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+    )
     try:
-        response = await client.request(
-            method, url, content=content, params=params, headers=send_headers
-        )
+        response = await client.send(request, stream=stream)
     except httpx.TimeoutException as exc:
         raise GatewayTimeout(f"{peer} did not answer in time") from exc
     except httpx.TransportError as exc:
@@ -72,6 +84,9 @@ async def call(
         current.add_downstream(response.headers)
     if response.status_code < 400:
         return response
+    if stream:
+        await response.aread()
+        await response.aclose()
     if response.status_code < 500:
         code, detail = _error_of(response)
         passed = {k: v for k, v in response.headers.items() if k.lower() in _PASSED_HEADERS}

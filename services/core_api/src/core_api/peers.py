@@ -13,9 +13,8 @@ from typing import Any
 
 import httpx
 import orjson
-from service_common import evidence
-from service_common.errors import BadGateway, GatewayTimeout, ServiceUnavailable
-from service_common.http import PeerError, call
+from service_common.errors import BadGateway
+from service_common.http import call
 
 from core_api.settings import Settings
 
@@ -43,18 +42,6 @@ class Peers:
         self.identity = peer("identity", settings.identity_url, settings.identity_timeout_s)
         self.user = peer("user", settings.user_url, settings.user_timeout_s)
         self.jobs = peer("jobs", settings.jobs_url, settings.jobs_timeout_s)
-        # `call` takes no timeout, so each peer's budget is set on its requests by origin.
-        budgets = {
-            httpx.URL(p.base_url).netloc: p.timeout.as_dict()
-            for p in (self.identity, self.user, self.jobs)
-        }
-
-        async def apply_budget(request: httpx.Request) -> None:
-            budget = budgets.get(request.url.netloc)
-            if budget is not None:
-                request.extensions["timeout"] = budget
-
-        client.event_hooks["request"].append(apply_budget)
 
     async def request(
         self,
@@ -75,34 +62,20 @@ class Peers:
             json=json,
             params=params,
             headers={**PEER_HEADERS, **(headers or {})},
+            timeout=peer.timeout,
         )
 
     async def stream(self, peer: Peer, path: str) -> httpx.Response:
-        """GET a body to relay as it arrives; errors map as `request`'s do (call cannot stream)."""
-        request = self.client.build_request("GET", peer.base_url + path, headers=PEER_HEADERS)
-        try:
-            response = await self.client.send(request, stream=True)
-        except httpx.TimeoutException as exc:
-            raise GatewayTimeout(f"{peer.name} did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable(f"{peer.name} is unavailable") from exc
-        current = evidence.current()
-        if current is not None:
-            current.add_downstream(response.headers)
-        if response.status_code < 400:
-            return response
-        body = await response.aread()
-        await response.aclose()
-        if response.status_code >= 500:
-            if response.status_code in (503, 504):
-                raise ServiceUnavailable(f"{peer.name} is unavailable")
-            raise BadGateway(f"{peer.name} failed ({response.status_code})")
-        try:
-            error = orjson.loads(body)
-            code, detail = str(error["error"]), str(error["detail"])
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            code, detail = "error", body[:200].decode(errors="replace")
-        raise PeerError(response.status_code, code, detail, {})
+        """GET a body to relay as it arrives (close it with `relay`)."""
+        return await call(
+            self.client,
+            peer.name,
+            "GET",
+            peer.base_url + path,
+            headers=PEER_HEADERS,
+            timeout=peer.timeout,
+            stream=True,
+        )
 
 
 def read_json(peer: Peer, response: httpx.Response, *required: str) -> dict[str, Any]:
