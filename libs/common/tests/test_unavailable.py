@@ -9,6 +9,14 @@ from service_common.errors import install_error_handlers
 from sqlalchemy import exc as sa_exc
 
 
+class ServerError(Exception):
+    """What the asyncpg adapter hands SQLAlchemy: the server's error with its SQLSTATE."""
+
+    def __init__(self, message: str, sqlstate: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
 def app_raising(error: Exception) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
@@ -27,8 +35,11 @@ def app_raising(error: Exception) -> FastAPI:
         sa_exc.OperationalError("SELECT 1", {}, Exception("the database system is shutting down")),
         sa_exc.InterfaceError("SELECT 1", {}, Exception("connection is closed")),
         sa_exc.TimeoutError("QueuePool limit reached"),
+        sa_exc.DatabaseError("SELECT 1", {}, ServerError("system is starting up", "57P03")),
+        sa_exc.DatabaseError("SELECT 1", {}, ServerError("terminating connection", "57P01")),
+        sa_exc.DatabaseError("SELECT 1", {}, ServerError("too many clients", "53300")),
     ],
-    ids=["refused", "operational", "interface", "pool-timeout"],
+    ids=["refused", "operational", "interface", "pool-timeout", "starting", "shutdown", "full"],
 )
 async def test_an_unreachable_database_is_503_with_retry_after(error: Exception) -> None:
     transport = httpx.ASGITransport(app=app_raising(error))

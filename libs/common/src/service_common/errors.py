@@ -152,8 +152,17 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
 
 
+# SQLSTATE classes that say "the server is away", not "the statement is wrong": 08 connection
+# exception, 53 insufficient resources (too many connections), 57 operator intervention (a
+# shutdown, "the database system is starting up").
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+
+
 def _is_disconnect(exc: sa_exc.DBAPIError) -> bool:
     """Tell a lost or refused connection from an error of the statement itself."""
-    return bool(exc.connection_invalidated) or isinstance(
+    if exc.connection_invalidated or isinstance(
         exc, sa_exc.OperationalError | sa_exc.InterfaceError
-    )
+    ):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    return sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
