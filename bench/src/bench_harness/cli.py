@@ -1,11 +1,11 @@
-"""Command line: `python -m bench_harness run | report | compare`."""
+"""Command line: `python -m bench_harness run | report | compare | ladder`."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from bench_harness import ui
+from bench_harness import ladder_cli, ui
 from bench_harness.compare import compare, table
 from bench_harness.paths import DEFAULT_RESULTS_DIR
 from bench_harness.profiles import PROFILES
@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     report_cmd.add_argument("results", nargs="+", type=Path)
     report_cmd.add_argument("--out", type=Path, help="report folder (default: beside the first)")
 
+    # The fix-by-fix ladder: rungs and leave-one-out variants (ladder_cli.py).
+    ladder_cli.add_arguments(commands.add_parser("ladder", help="measure the fix-by-fix ladder"))
+
     compare_cmd = commands.add_parser("compare", help="exit 1 when B regresses against A")
     compare_cmd.add_argument("a", help="baseline result (path.json or path.json:layout)")
     compare_cmd.add_argument("b", help="candidate result (path.json or path.json:layout)")
@@ -43,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "ladder":
+        return ladder_cli.main(args)
     if args.command == "report":
         out = args.out or args.results[0].with_suffix("") / "report"
         report = build(args.results, out)

@@ -8,6 +8,7 @@ noise_floor, errors.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ TOP_LEVEL_KEYS = (
 RUN_KEYS: tuple[str, ...] = ("layout", "repeat", "started_at", "finished_at", "stack")
 RUN_KEYS += ("phases", "search", "evidence", "warnings")
 LAYOUT_KEYS = ("before", "after", "after-aa")
+# The bench ladder (ladder.py) measures variants of the after layout too: after-rung-*, after-no-*.
+LAYOUT_VARIANT = re.compile(r"after-[a-z0-9-]+")
 
 
 def now() -> str:
@@ -79,7 +82,7 @@ def validate(document: Json) -> list[str]:
     if not isinstance(layouts, dict):
         return [*problems, "layouts is not an object"]
     for layout, runs in layouts.items():
-        if layout not in LAYOUT_KEYS:
+        if layout not in LAYOUT_KEYS and not LAYOUT_VARIANT.fullmatch(layout):
             problems.append(f"unknown layout {layout!r}")
         if not isinstance(runs, list):
             problems.append(f"layouts.{layout} is not a list")

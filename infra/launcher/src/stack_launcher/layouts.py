@@ -2,7 +2,8 @@
 
 after: core_api (public), identity, user, jobs and a Celery worker, on gunicorn + uvicorn
 workers (uvloop, httptools), sized from the CPU count. before: the 14 services of before/,
-registered by `before_layout.stack`.
+registered by `before_layout.stack`. The bench ladder's variants of the after layout (some fixes
+switched off by configuration) are built from the same two functions, see `variants.py`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import subprocess
 from stack_launcher.forked import forked_services
 from stack_launcher.stack import StackConfig, register_layout
 from stack_launcher.supervisor import ProcessSpec
+from stack_launcher.variants import ALL_ON, USER_REVISION_WITHOUT_INDEX, Fixes, register_variants
 
 # Forked services (make new-service) join the after layout from forked_services.toml.
 FORKED = forked_services()
@@ -20,9 +22,11 @@ AFTER_PACKAGES = ("identity_service", "user_service", "jobs_service", *(f.packag
 
 # Default ports of docs/architecture.md, used by `make up`; tests and the bench take free ones.
 DEFAULT_PORTS = {"identity": 8101, "user": 8102, "jobs": 8103, **{f.name: f.port for f in FORKED}}
+# `python -c DOWNGRADE package dsn revision`: one service's schema down to a revision.
+DOWNGRADE = "import sys; from service_common.migrations import downgrade; downgrade(*sys.argv[1:])"
 
 
-def prepare_after(config: StackConfig) -> None:
+def prepare_after(config: StackConfig, fixes: Fixes = ALL_ON) -> None:
     """Migrate each service's schema with its own revisions, then seed the logical data."""
     subprocess.run(
         [
@@ -37,14 +41,22 @@ def prepare_after(config: StackConfig) -> None:
         capture_output=True,
         text=True,
     )
+    if not fixes.index:  # bench ladder: drop ix_events_user_created (its own revision)
+        subprocess.run(
+            [config.python, "-c", DOWNGRADE, "user_service", config.database_dsn,
+             USER_REVISION_WITHOUT_INDEX],
+            check=True,
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
     if config.scale:
         from stack_launcher.seed import seed_sync
 
         seed_sync(config.database_dsn, layout="after", scale=config.scale)
 
 
-def after_processes(config: StackConfig) -> list[ProcessSpec]:
-    """Describe the after layout's five processes."""
+def after_processes(config: StackConfig, fixes: Fixes = ALL_ON) -> list[ProcessSpec]:
+    """Describe the after layout's five processes (four when Celery runs eagerly)."""
     ports = {name: config.port_for(name, default) for name, default in DEFAULT_PORTS.items()}
     ports["core_api"] = config.public_port
     config.ports["core_api"] = config.public_port
@@ -61,17 +73,20 @@ def after_processes(config: StackConfig) -> list[ProcessSpec]:
         }
         return {f"{prefix}_{key}": value for key, value in {**base, **values}.items()}
 
+    # Bench ladder switches (variants.py); all on, these add nothing.
+    no_cache = {} if fixes.cache else {"CACHE_ENABLED": "false"}
+    eager = {} if fixes.celery else {"JOBS_CELERY__EAGER": "true"}
+
     def web(name: str, package: str, workers: int, env: dict[str, str]) -> ProcessSpec:
+        app = f"{package}.main:app"
+        argv = [config.python, "-m", "gunicorn", "-c", "python:service_common.gunicorn_conf", app]
+        if not fixes.runtime:  # the before layout's runtime: asyncio loop, h11, one worker
+            argv = [config.python, "-m", "uvicorn", app, "--host", "127.0.0.1",
+                    "--port", str(ports[name]), "--loop", "asyncio", "--http", "h11",
+                    "--workers", "1", "--log-level", "warning"]  # fmt: skip
         return ProcessSpec(
             name,
-            [
-                config.python,
-                "-m",
-                "gunicorn",
-                "-c",
-                "python:service_common.gunicorn_conf",
-                f"{package}.main:app",
-            ],  # fmt: skip
+            argv,
             env=config.env(
                 HOST="127.0.0.1",
                 PORT=str(ports[name]),
@@ -84,52 +99,42 @@ def after_processes(config: StackConfig) -> list[ProcessSpec]:
 
     jwt = config.secrets["jwt"]
     receiver = f"127.0.0.1:{config.webhook_port}"
+    jobs_settings = settings(
+        "JOBS",
+        USER_URL=url["user"],
+        SMTP__HOST=config.smtp_host,
+        SMTP__PORT=str(config.smtp_port),
+        WEBHOOK__SECRET=config.secrets["webhook"],
+        **no_cache,
+    )
+    worker = ProcessSpec(
+        "jobs_worker",
+        [
+            config.python,
+            "-m",
+            "celery",
+            "-A",
+            "jobs_service.worker",
+            "worker",
+            "--loglevel=WARNING",
+            f"--concurrency={max(2, config.cpu_count)}",
+            "--without-gossip",
+            "--without-mingle",
+        ],  # fmt: skip
+        env=config.env(**jobs_settings),
+        port=None,
+        ready_path=None,
+    )
     return [
         web("identity", "identity_service", 1, settings("IDENTITY", JWT__SECRET=jwt)),
         web(
             "user",
             "user_service",
             web_workers,
-            settings("USER", WEBHOOK_ALLOWED_HOSTS=json.dumps([receiver])),
+            settings("USER", WEBHOOK_ALLOWED_HOSTS=json.dumps([receiver]), **no_cache),
         ),
-        web(
-            "jobs",
-            "jobs_service",
-            1,
-            settings(
-                "JOBS",
-                USER_URL=url["user"],
-                SMTP__HOST=config.smtp_host,
-                SMTP__PORT=str(config.smtp_port),
-                WEBHOOK__SECRET=config.secrets["webhook"],
-            ),
-        ),
-        ProcessSpec(
-            "jobs_worker",
-            [
-                config.python,
-                "-m",
-                "celery",
-                "-A",
-                "jobs_service.worker",
-                "worker",
-                "--loglevel=WARNING",
-                f"--concurrency={max(2, config.cpu_count)}",
-                "--without-gossip",
-                "--without-mingle",
-            ],  # fmt: skip
-            env=config.env(
-                **settings(
-                    "JOBS",
-                    USER_URL=url["user"],
-                    SMTP__HOST=config.smtp_host,
-                    SMTP__PORT=str(config.smtp_port),
-                    WEBHOOK__SECRET=config.secrets["webhook"],
-                )
-            ),
-            port=None,
-            ready_path=None,
-        ),
+        web("jobs", "jobs_service", 1, {**jobs_settings, **eager}),
+        *([worker] if fixes.celery else []),  # eager: the jobs process runs the tasks itself
         web(
             "core_api",
             "core_api",
@@ -151,6 +156,7 @@ def after_processes(config: StackConfig) -> list[ProcessSpec]:
 
 
 register_layout("after", after_processes, prepare=prepare_after)
+register_variants(after_processes, prepare_after)  # after-rung-*, after-no-*: the bench ladder
 
 try:
     from before_layout.stack import prepare as prepare_before

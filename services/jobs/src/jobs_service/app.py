@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     "settings": settings,
                     "db": db,
                     "redis": redis,
-                    "cache": Cache(redis, prefix=CACHE_PREFIX),
+                    "cache": Cache(redis, prefix=CACHE_PREFIX, enabled=settings.cache_enabled),
                     "queue": queue,
                 }
         finally:

@@ -74,7 +74,8 @@ class WorkerRuntime:
         webhooks = await enter(
             open_http(timeout_s=settings.webhook.timeout_s, max_connections=10, max_keepalive=5)
         )
-        return Resources(settings, db, redis, Cache(redis, prefix=CACHE_PREFIX), users, webhooks)
+        cache = Cache(redis, prefix=CACHE_PREFIX, enabled=settings.cache_enabled)
+        return Resources(settings, db, redis, cache, users, webhooks)
 
     def close(self) -> None:
         """Close the pools and the loop."""

@@ -56,6 +56,7 @@ class Settings(ServiceSettings):
     webhook: Annotated[WebhookSettings, Field(default_factory=WebhookSettings)]
     user_url: str = "http://127.0.0.1:8102"  # the user service, for profiles and events
     summary_ttl_s: int = Field(default=30, ge=1, le=3600)
+    cache_enabled: bool = True  # off only for the bench ladder's no-cache rungs
     # A worker process holds few connections: it runs one task at a time.
     worker_db_pool_size: int = Field(default=2, ge=1, le=20)
 

@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             open_database(settings.db, name=NAME) as db,
             open_redis(settings.redis) as redis,
         ):
-            cache = Cache(redis, prefix=settings.cache_prefix)
+            cache = Cache(redis, prefix=settings.cache_prefix, enabled=settings.cache_enabled)
             yield {"db": db, "redis": redis, "cache": cache, "settings": settings}
 
     return create_service_app(

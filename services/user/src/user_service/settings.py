@@ -18,6 +18,7 @@ class Settings(ServiceSettings):
     db: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
     cache_prefix: str = Field(default="user", min_length=1, max_length=40)
+    cache_enabled: bool = True  # off only for the bench ladder's no-cache rungs
     # `host` or `host:port` entries exempt from the webhook SSRF check: the local webhook
     # receiver that stands for a customer's endpoint in tests and the bench. Keep it empty in
     # production.

@@ -1,0 +1,74 @@
+"""`python -m bench_harness ladder`: measure the ladder (or re-read a result), report, fill docs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from bench_harness import ui
+from bench_harness.ladder import run_ladder, select
+from bench_harness.ladder_docs import MIGRATION_DOC, write_docs
+from bench_harness.ladder_report import build_ladder
+from bench_harness.paths import DEFAULT_RESULTS_DIR
+from bench_harness.profiles import PROFILES
+from bench_harness.report import build
+from bench_harness.results import load
+from bench_harness.rungs import LADDER, LEAVE_ONE_OUT
+from bench_harness.runner import RunConfig
+
+SCALES = ("tiny", "small", "default", "large")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ladder command's options."""
+    keys = ",".join(rung.key for rung in (*LADDER, *LEAVE_ONE_OUT))
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
+    parser.add_argument("--scale", choices=SCALES, help="seed scale (default: the profile's)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS_DIR)
+    parser.add_argument("--fixed-rate", type=int, help="fixed load in req/s (default: before's)")
+    parser.add_argument("--smtp-latency-ms", type=int, default=150)
+    parser.add_argument("--webhook-latency-ms", type=int, default=200)
+    parser.add_argument("--rungs", help=f"comma-separated subset of: {keys}")
+    parser.add_argument(
+        "--no-leave-one-out", action="store_true", help="measure the ladder's rungs only"
+    )
+    parser.add_argument("--no-report", action="store_true", help="skip the reports at the end")
+    parser.add_argument(
+        "--from", dest="source", type=Path, help="report on this ladder result, measure nothing"
+    )
+    parser.add_argument(
+        "--write-docs", action="store_true", help="fill the ladder slots of docs/migration.md"
+    )
+    parser.add_argument("--docs", type=Path, default=MIGRATION_DOC, help=argparse.SUPPRESS)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the ladder command; return the exit status."""
+    errors = 0
+    if args.source is not None:
+        path = args.source
+    else:
+        profile = PROFILES[args.profile]
+        keys = [key.strip() for key in args.rungs.split(",")] if args.rungs else None
+        ladder, others = select(keys, leave_one_out=not args.no_leave_one_out)
+        config = RunConfig(
+            layout="ladder",
+            profile=profile,
+            scale=args.scale or profile.scale,
+            out_dir=args.out,
+            fixed_rate=args.fixed_rate,
+            smtp_latency_ms=args.smtp_latency_ms,
+            webhook_latency_ms=args.webhook_latency_ms,
+        )
+        path, document = run_ladder(config, ladder, others)
+        errors = len(document["errors"])
+    if not args.no_report:
+        folder = path.with_suffix("") / "report"
+        details = build([path], folder) if load(path)["layouts"] else None
+        relative = Path(os.path.relpath(details, folder)) if details else None
+        ui.console.print(f"ladder report: {build_ladder(path, folder, details=relative)}")
+    if args.write_docs:
+        ui.console.print(f"filled: {write_docs(load(path), args.docs)}")
+    ui.console.print(f"result: {path}")
+    return 1 if errors else 0
