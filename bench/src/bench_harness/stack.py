@@ -92,5 +92,7 @@ def started(
         scale=scale,
         smtp_latency_ms=smtp_latency_ms,
         webhook_latency_ms=webhook_latency_ms,
+        # As deployed: workers sized from the cores, real secrets required, no /docs.
+        environment="production",
     ) as stack:
         yield stack
