@@ -90,9 +90,9 @@ def _env(phase: Phase, target: Target, files: Mapping[str, Path]) -> dict[str, s
         env["VUS"] = str(phase.vus)
         env["RAMP"] = f"{phase.ramp_s:g}s"
     if target.tokens_file is not None and target.tokens_file.exists():
-        env["TOKENS_FILE"] = str(target.tokens_file)
+        env["TOKENS_FILE"] = str(target.tokens_file.resolve())  # k6 resolves relative to the script
     elif target.tokens_file is not None:
-        env["TOKENS_OUT"] = str(target.tokens_file)
+        env["TOKENS_OUT"] = str(target.tokens_file.resolve())
     if phase.only:
         env["ONLY"] = phase.only
     if phase.dashboard:

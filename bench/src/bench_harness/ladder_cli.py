@@ -56,7 +56,7 @@ def main(args: argparse.Namespace) -> int:
             layout="ladder",
             profile=profile,
             scale=args.scale or profile.scale,
-            out_dir=args.out,
+            out_dir=args.out.resolve(),
             fixed_rate=args.fixed_rate,
             smtp_latency_ms=args.smtp_latency_ms,
             webhook_latency_ms=args.webhook_latency_ms,
