@@ -59,6 +59,13 @@ def _probe(request: str, figure: str) -> Callable[[Json], float | None]:
     return lambda run: _dig(run, "evidence", "probe", "types", request, figure)
 
 
+def _good_rps(metrics: Any) -> float | None:
+    """Return the requests per second that succeeded."""
+    if not isinstance(metrics, dict) or metrics.get("rps") is None:
+        return None
+    return float(metrics["rps"]) * (1.0 - float(metrics.get("error_rate") or 0.0))
+
+
 FIGURES: list[Figure] = [
     Figure(
         "sustainable_rps",
@@ -87,12 +94,21 @@ FIGURES: list[Figure] = [
     ),
     Figure(
         "saturation_rps",
-        "Peak RPS (closed model)",
+        "Peak RPS (closed model, errors excluded)",
         "req/s",
         True,
-        lambda run: _dig(run, "phases", "saturation", "metrics", "rps"),
+        # Shed or failed answers are fast; counting them would reward a server for refusing.
+        lambda run: _good_rps(_dig(run, "phases", "saturation", "metrics")),
         2.0,
         gate=True,
+    ),
+    Figure(
+        "saturation_error_rate",
+        "Errors at peak (shed with 503 or failed)",
+        "ratio",
+        False,
+        lambda run: _dig(run, "phases", "saturation", "metrics", "error_rate"),
+        0.01,
     ),
     Figure("saturation_p95_ms", "p95 at peak", "ms", False, _latency("saturation", "p95"), 5.0),
     Figure(
