@@ -59,7 +59,8 @@ def new_document(config: RunConfig, run_id: str) -> Json:
         "run_id": run_id,
         "created_at": now(),
         "finished_at": None,
-        "command": sys.argv,
+        # As typed, without the interpreter's path: result files are shared beyond this machine.
+        "command": ["python", "-m", "bench_harness", *sys.argv[1:]],
         "profile": config.profile.as_dict(),
         "scale": config.scale,
         "third_party_latency_ms": {
