@@ -10,7 +10,6 @@ go round the whole ladder, so slow drift of the machine spreads over every rung 
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from typing import Any
 from bench_harness import ui
 from bench_harness.results import finalise, now, save
 from bench_harness.rungs import LADDER, LEAVE_ONE_OUT, LEFT_OUT, PUBLISHED_SHARES, Rung
-from bench_harness.runner import RunConfig, measure_layout, new_document
+from bench_harness.runner import RunConfig, measure_into, new_document
 
 Json = dict[str, Any]
 
@@ -84,31 +83,14 @@ def run_ladder(config: RunConfig, ladder: list[Rung], others: list[Rung]) -> tup
             document["fixed_rate"] = config.profile.fixed_rate_default
             document["fixed_rate_source"] = "profile-default"
         ui.console.rule(f"{key} ({index}/{len(runs)}, repeat {repeat + 1})")
-        try:
-            record = measure_layout(
-                config,
-                layout=layout,
-                repeat=repeat,
-                artifacts=artifacts / f"{key}-r{repeat + 1}",
-                fixed_rate=document["fixed_rate"],
-                search_start=_search_start(config, document, layout),
-            )
-        except Exception as error:  # record it and measure the other rungs
-            ui.console.print(f"[red]{key} failed:[/] {error}")
-            document["errors"].append(
-                {
-                    "layout": key,
-                    "repeat": repeat,
-                    "error": repr(error)[:4000],
-                    "traceback": traceback.format_exc()[-8000:],
-                }
-            )
-        else:
-            record["artifacts_dir"] = f"{run_id}/{key}-r{repeat + 1}"
-            document["layouts"].setdefault(key, []).append(record)
-            if document["fixed_rate"] is None:  # the before layout, at its own sustainable rate
-                document["fixed_rate"] = record["phases"]["fixed"]["target_rate"]
-                document["fixed_rate_source"] = "before-sustainable"
+        measure_into(
+            document,
+            config,
+            key=key,
+            repeat=repeat,
+            artifacts=artifacts,
+            fixed_rate=document["fixed_rate"],
+        )
         save(finalise(document), path)
     document["fixed_rate"] = document["fixed_rate"] or config.profile.fixed_rate_default
     document["fixed_rate_source"] = document["fixed_rate_source"] or "profile-default"
@@ -118,12 +100,3 @@ def run_ladder(config: RunConfig, ladder: list[Rung], others: list[Rung]) -> tup
     latest.unlink(missing_ok=True)
     latest.symlink_to(path.name)
     return path, document
-
-
-def _search_start(config: RunConfig, document: Json, layout: str) -> int:
-    # Every after variant is expected to sustain at least what the before layout did.
-    start = config.profile.search_start_rate
-    before = document["layouts"].get("before") or []
-    if layout != "before" and before:
-        start = max(start, before[-1]["search"]["sustainable_rps"])
-    return start

@@ -102,31 +102,9 @@ def run(config: RunConfig) -> tuple[Path, Json]:
             fixed_rate = document["fixed_rate"] = config.profile.fixed_rate_default
             document["fixed_rate_source"] = "profile-default"
         ui.console.rule(f"{key} (repeat {repeat + 1}/{config.profile.repeats})")
-        try:
-            record = measure_layout(
-                config,
-                layout=layout,
-                repeat=repeat,
-                artifacts=artifacts / f"{key}-r{repeat + 1}",
-                fixed_rate=fixed_rate,
-                search_start=_search_start(config, document, layout),
-            )
-        except Exception as error:  # record the failure and measure what else can be measured
-            ui.console.print(f"[red]{key} failed:[/] {error}")
-            document["errors"].append(
-                {
-                    "layout": key,
-                    "repeat": repeat,
-                    "error": repr(error)[:4000],
-                    "traceback": traceback.format_exc()[-8000:],
-                }
-            )
-        else:
-            record["artifacts_dir"] = f"{run_id}/{key}-r{repeat + 1}"
-            document["layouts"].setdefault(key, []).append(record)
-            if document["fixed_rate"] is None:  # before measured at its own sustainable rate
-                document["fixed_rate"] = record["phases"]["fixed"]["target_rate"]
-                document["fixed_rate_source"] = "before-sustainable"
+        measure_into(
+            document, config, key=key, repeat=repeat, artifacts=artifacts, fixed_rate=fixed_rate
+        )
         save(finalise(document), path)
     document["fixed_rate"] = document["fixed_rate"] or config.profile.fixed_rate_default
     document["fixed_rate_source"] = document["fixed_rate_source"] or "profile-default"
@@ -139,8 +117,8 @@ def run(config: RunConfig) -> tuple[Path, Json]:
 def _search_start(config: RunConfig, document: Json, layout: str) -> int:
     start = config.profile.search_start_rate
     before = document["layouts"].get("before") or []
-    if layout == "after" and before:
-        # The after layout is expected to do at least as well: start where before stopped.
+    if layout != "before" and before:
+        # The after layout (and each ladder rung) is expected to do at least as well as before.
         start = max(start, before[-1]["search"]["sustainable_rps"])
     return start
 
@@ -192,3 +170,41 @@ def _link_latest(path: Path) -> None:
     latest = path.parent / "latest.json"
     latest.unlink(missing_ok=True)
     latest.symlink_to(path.name)
+
+
+def measure_into(
+    document: Json,
+    config: RunConfig,
+    *,
+    key: str,
+    repeat: int,
+    artifacts: Path,
+    fixed_rate: int | None,
+) -> None:
+    """Measure one layout run into the result document; record a failure and carry on."""
+    layout = "after" if key == "after-aa" else key
+    try:
+        record = measure_layout(
+            config,
+            layout=layout,
+            repeat=repeat,
+            artifacts=artifacts / f"{key}-r{repeat + 1}",
+            fixed_rate=fixed_rate,
+            search_start=_search_start(config, document, layout),
+        )
+    except Exception as error:  # record the failure and measure what else can be measured
+        ui.console.print(f"[red]{key} failed:[/] {error}")
+        document["errors"].append(
+            {
+                "layout": key,
+                "repeat": repeat,
+                "error": repr(error)[:4000],
+                "traceback": traceback.format_exc()[-8000:],
+            }
+        )
+        return
+    record["artifacts_dir"] = f"{document['run_id']}/{key}-r{repeat + 1}"
+    document["layouts"].setdefault(key, []).append(record)
+    if document["fixed_rate"] is None:  # before measured at its own sustainable rate
+        document["fixed_rate"] = record["phases"]["fixed"]["target_rate"]
+        document["fixed_rate_source"] = "before-sustainable"
