@@ -122,3 +122,14 @@ def test_run_both_writes_a_valid_result_and_report(fake_stack: list[str], tmp_pa
     report = tmp_path / document["run_id"] / "report" / "report.md"
     assert "| Sustainable RPS (req/s) | 20 | 40 | 2.0x |" in report.read_text()
     assert not list(tmp_path.rglob("tokens.json"))  # no secrets left behind
+
+
+def test_the_fixed_load_says_when_it_is_the_floor_not_a_sustained_rate() -> None:
+    def record(sustainable: int, fixed: int) -> dict[str, Any]:
+        return {
+            "search": {"sustainable_rps": sustainable},
+            "phases": {"fixed": {"target_rate": fixed}},
+        }
+
+    assert runner.fixed_rate_source(record(20, 20)) == "before-sustainable"
+    assert runner.fixed_rate_source(record(0, 1)) == "search minimum; before sustains none"

@@ -207,4 +207,11 @@ def measure_into(
     document["layouts"].setdefault(key, []).append(record)
     if document["fixed_rate"] is None:  # before measured at its own sustainable rate
         document["fixed_rate"] = record["phases"]["fixed"]["target_rate"]
-        document["fixed_rate_source"] = "before-sustainable"
+        document["fixed_rate_source"] = fixed_rate_source(record)
+
+
+def fixed_rate_source(record: Json) -> str:
+    """Name where the fixed load came from: the before layout's sustainable rate, or the floor."""
+    if record["search"]["sustainable_rps"] >= record["phases"]["fixed"]["target_rate"]:
+        return "before-sustainable"
+    return "search minimum; before sustains none"
