@@ -40,6 +40,9 @@ class FakePostgres:
     def connections(self) -> dict[str, int]:
         return {"idle": 3, "active": 1}
 
+    def busy(self) -> int:
+        return 0
+
     def close(self) -> None:
         return
 

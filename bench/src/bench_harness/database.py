@@ -88,6 +88,10 @@ class Postgres:
             if not any(marker in row["query"] for marker in OWN_QUERY_MARKERS)
         ]
 
+    def busy(self) -> int:
+        """Return how many other client connections are running a statement right now."""
+        return self.connections().get("active", 0)
+
     def connections(self) -> dict[str, int]:
         """Return client connections to this database by state (active, idle, ...)."""
         rows = self._run(self._connection.fetch(CONNECTIONS_SQL))

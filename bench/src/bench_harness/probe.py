@@ -69,15 +69,25 @@ def probe_requests(
     repeats: int,
     postgres: Postgres | None,
     weights: dict[str, float],
+    quiet_timeout_s: float = 30.0,
 ) -> Json:
     """Return per request type: statuses, evidence headers, latency and statements per request."""
     types: Json = {}
+    warnings: list[str] = []
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
         for name, send in _requests(user, password, email).items():
             # Logins are rate limited and deliberately slow (Argon2): one measured call is enough.
             count = 1 if name == "login" else repeats
             send(client)
             if postgres is not None:
+                # The counts must be this request's alone: let earlier work (a warm-up backlog,
+                # a job still rendering) finish first.
+                still_busy = wait_until_quiet(postgres, quiet_timeout_s)
+                if still_busy:
+                    warnings.append(
+                        f"probe {name}: PostgreSQL still ran {still_busy} other statement(s) "
+                        f"after {quiet_timeout_s:g} s; its counts may include that work"
+                    )
                 postgres.reset_statements()
             responses, latencies = [], []
             for _ in range(count):
@@ -96,7 +106,15 @@ def probe_requests(
                 entry["pg_statements_per_request"] = counted["statements"] / count
                 entry["pg_queries_per_request"] = counted["queries"] / count
             types[name] = entry
-    return {"types": types, "mix": weighted(types, weights)}
+    return {"types": types, "mix": weighted(types, weights), "warnings": warnings}
+
+
+def wait_until_quiet(postgres: Postgres, timeout_s: float) -> int:
+    """Wait until no other connection runs a statement; return how many still do at timeout."""
+    deadline = time.monotonic() + timeout_s
+    while (busy := postgres.busy()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return busy
 
 
 def weighted(types: Json, weights: dict[str, float]) -> Json:

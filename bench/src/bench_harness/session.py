@@ -121,6 +121,7 @@ class LayoutSession:
                 weights=mix_weights(),
             )
         self.alone_ms = probe["types"]["dashboard"]["latency_ms_median"]
+        self.warnings.extend(probe.pop("warnings"))
         return probe
 
     def search(self, start_rate: int) -> Json:
