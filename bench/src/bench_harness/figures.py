@@ -76,6 +76,13 @@ FIGURES: list[Figure] = [
         1.0,
         gate=True,
     ),
+    Figure(
+        "lowest_failing_rps",
+        "Lowest failing step (the search's upper bound)",
+        "req/s",
+        True,
+        lambda run: _dig(run, "search", "lowest_failing_rps"),
+    ),
     Figure("fixed_p50_ms", "p50 at fixed load", "ms", False, _latency("fixed", "p50"), 2.0),
     Figure(
         "fixed_p95_ms", "p95 at fixed load", "ms", False, _latency("fixed", "p95"), 5.0, gate=True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from bench_harness import ui
 from bench_harness.ladder import run_ladder, select
@@ -13,9 +14,11 @@ from bench_harness.ladder_report import build_ladder
 from bench_harness.paths import DEFAULT_RESULTS_DIR
 from bench_harness.profiles import PROFILES
 from bench_harness.report import build
-from bench_harness.results import load
+from bench_harness.results import load, merge
 from bench_harness.rungs import LADDER, LEAVE_ONE_OUT
 from bench_harness.runner import RunConfig
+
+Json = dict[str, Any]
 
 SCALES = ("tiny", "small", "default", "large")
 
@@ -35,7 +38,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-report", action="store_true", help="skip the reports at the end")
     parser.add_argument(
-        "--from", dest="source", type=Path, help="report on this ladder result, measure nothing"
+        "--from",
+        dest="sources",
+        type=Path,
+        nargs="+",
+        help="report on these ladder results (their runs pooled as repeats), measure nothing",
+    )
+    parser.add_argument(
+        "--report-dir", type=Path, help="where the report goes (default: beside the result)"
     )
     parser.add_argument(
         "--write-docs", action="store_true", help="fill the ladder slots of docs/migration.md"
@@ -46,8 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Run the ladder command; return the exit status."""
     errors = 0
-    if args.source is not None:
-        path = args.source
+    if args.sources:
+        paths = list(args.sources)
     else:
         profile = PROFILES[args.profile]
         keys = [key.strip() for key in args.rungs.split(",")] if args.rungs else None
@@ -62,13 +72,28 @@ def main(args: argparse.Namespace) -> int:
             webhook_latency_ms=args.webhook_latency_ms,
         )
         path, document = run_ladder(config, ladder, others)
+        paths = [path]
         errors = len(document["errors"])
+    document = pooled(paths)
     if not args.no_report:
-        folder = path.with_suffix("") / "report"
-        details = build([path], folder) if load(path)["layouts"] else None
+        folder = args.report_dir or paths[-1].with_suffix("") / "report"
+        details = build(paths, folder) if document["layouts"] else None
         relative = Path(os.path.relpath(details, folder)) if details else None
-        ui.console.print(f"ladder report: {build_ladder(path, folder, details=relative)}")
+        ui.console.print(f"ladder report: {build_ladder(document, folder, details=relative)}")
     if args.write_docs:
-        ui.console.print(f"filled: {write_docs(load(path), args.docs)}")
-    ui.console.print(f"result: {path}")
+        ui.console.print(f"filled: {write_docs(document, args.docs)}")
+    ui.console.print(f"result: {', '.join(str(path) for path in paths)}")
     return 1 if errors else 0
+
+
+def pooled(paths: list[Path]) -> Json:
+    """Return the ladder results at `paths` as one document, their runs pooled as repeats."""
+    documents = [load(path) for path in paths]
+    for path, document in zip(paths, documents, strict=True):
+        if "ladder" not in document:
+            raise SystemExit(f"{path} is not a ladder result (no `ladder` section)")
+    method = {(doc["profile"]["name"], doc["scale"], str(doc["fixed_rate"])) for doc in documents}
+    if len(method) > 1:
+        found = "; ".join(f"profile {p}, scale {s}, fixed load {r}" for p, s, r in sorted(method))
+        raise SystemExit(f"these ladder results were measured differently ({found}): not pooled")
+    return merge(documents)

@@ -27,6 +27,13 @@ def _share(value: float | None) -> str:
     return "" if value is None else f", {value * 100:.0f}% of the total gain"
 
 
+def versus_after(loss: float | None) -> str:
+    """Return how a leave-one-out variant's sustainable rate compares with the after layout's."""
+    if not loss:
+        return "as many as after"
+    return f"{abs(loss):,.0f} {'fewer' if loss > 0 else 'more'} than after"
+
+
 def _step_text(step: Step, before: RungRow, after: RungRow, fixed_rate: object) -> str:
     rps = (before.values["sustainable_rps"], after.values["sustainable_rps"])
     p95 = (before.values["fixed_p95_ms"], after.values["fixed_p95_ms"])
@@ -48,8 +55,10 @@ def slot_texts(document: Json) -> tuple[dict[str, str], dict[int, str]]:
     measured = [row for row in ladder if row.measured]
     by_key = {row.key: row for row in measured}
     fixed_rate = document["fixed_rate"]
+    runs = document.get("sources") or [document["run_id"]]
+    named = f"run {runs[0]}" if len(runs) == 1 else f"medians of runs {', '.join(runs)}"
     source = (
-        f"(run {document['run_id']}, profile {document['profile']['name']}, scale "
+        f"({named}, profile {document['profile']['name']}, scale "
         f"{document['scale']}, {document['environment'].get('usable_cores')} cores)"
     )
     left_out = {item["fix"]: item for item in document["ladder"]["left_out"]}
@@ -70,8 +79,8 @@ def slot_texts(document: Json) -> tuple[dict[str, str], dict[int, str]]:
             cells[fix] = cell
     entries = leave_one_out(after_row(document), rows(document, "leave_one_out"))
     lines = [
-        f"{entry['key']}: {fmt(entry['rps'])} req/s ({fmt(entry['rps_loss'])} fewer than "
-        f"after), p95 {fmt(entry['p95'])} ms"
+        f"{entry['key']}: {fmt(entry['rps'])} req/s ({versus_after(entry['rps_loss'])}), "
+        f"p95 {fmt(entry['p95'])} ms"
         for entry in entries
         if entry["rps"] is not None
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bench_harness.figures import median
+from bench_harness.figures import median, summarise
 from bench_harness.rungs import ARCHITECTURE_FIXES, FIX_TITLES, RUNTIME_FIXES
 
 Json = dict[str, Any]
@@ -32,6 +32,8 @@ class RungRow:
     title: str
     fixes: tuple[int, ...]
     values: dict[str, float | None]  # COLUMNS -> median over repeats (None: not measured)
+    # The lowest search step that failed: the sustainable rate lies in [sustainable, this).
+    failing_rps: float | None = None
 
     @property
     def measured(self) -> bool:
@@ -52,14 +54,23 @@ class Step:
 
 def rows(document: Json, section: str) -> list[RungRow]:
     """Return one row per rung of `section` (rungs | leave_one_out) of a ladder result."""
-    summary = document["summary"]
     found = []
     for rung in document["ladder"][section]:
-        layout_summary = summary.get(rung["layout"]) or {}
+        layout_summary = summarise(document["layouts"].get(rung["layout"]) or [])
         values = {key: median(layout_summary, key) for key in COLUMNS}
         fixes = tuple(rung["fixes"])
-        found.append(RungRow(rung["key"], rung["layout"], rung["title"], fixes, values))
+        failing = median(layout_summary, "lowest_failing_rps")
+        found.append(RungRow(rung["key"], rung["layout"], rung["title"], fixes, values, failing))
     return found
+
+
+def bracket(row: RungRow) -> str:
+    """Return the sustainable rate with its search bound, e.g. '160 (fails at 190)'."""
+    rps = row.values["sustainable_rps"]
+    if rps is None:
+        return "-"
+    text = f"{rps:,.0f}"
+    return text if row.failing_rps is None else f"{text} (fails at {row.failing_rps:,.0f})"
 
 
 def steps(ladder: list[RungRow]) -> list[Step]:
@@ -123,6 +134,7 @@ def leave_one_out(after: RungRow | None, variants: list[RungRow]) -> list[Json]:
                 "fixes": row.fixes,
                 "title": row.title,
                 "rps": row.values["sustainable_rps"],
+                "rps_bracket": bracket(row),
                 "rps_loss": loss,
                 "rps_loss_share": _ratio(loss, base_rps),
                 "p95": row.values["fixed_p95_ms"],

@@ -12,13 +12,13 @@ from bench_harness.ladder_figures import (
     RungRow,
     Step,
     attribution,
+    bracket,
     fixes_label,
     leave_one_out,
     rows,
     steps,
 )
 from bench_harness.report import environment_lines, fmt, warning_lines
-from bench_harness.results import load
 from bench_harness.rungs import PUBLISHED_SHARES
 
 Json = dict[str, Any]
@@ -41,6 +41,14 @@ def _signed(value: float | None, unit: str = "") -> str:
     return "-" if value is None else f"{value:+,.0f}{unit}"
 
 
+def _repeats(document: Json) -> str:
+    counts = sorted({len(runs) for runs in document["layouts"].values()})
+    if not counts or counts == [1]:
+        return "One run per rung, no repeats."
+    spread = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    return f"Medians over {spread} runs per rung."
+
+
 def rung_table(ladder: list[RungRow], fixed_rate: object) -> list[str]:
     """Return the per-rung table: sustainable RPS, p95 at the fixed load, dashboard evidence."""
     heads = [BY_KEY[key].label for key in COLUMNS]
@@ -48,7 +56,9 @@ def rung_table(ladder: list[RungRow], fixed_rate: object) -> list[str]:
     lines = ["| Rung | Adds | Layout | " + " | ".join(heads) + " |"]
     lines.append("|---|---|---|" + "---|" * len(COLUMNS))
     for row in ladder:
-        cells = " | ".join(fmt(row.values[key]) for key in COLUMNS)
+        cells = " | ".join(
+            bracket(row) if key == "sustainable_rps" else fmt(row.values[key]) for key in COLUMNS
+        )
         lines.append(f"| {row.key} | {fixes_label(row.fixes)} | `{row.layout}` | {cells} |")
     return lines
 
@@ -97,7 +107,7 @@ def leave_one_out_table(entries: list[Json]) -> list[str]:
         share = entry["rps_loss_share"]
         lost += "" if share is None else f" ({share * 100:.0f}%)"
         lines.append(
-            f"| {entry['key']} | {fixes_label(entry['fixes'])} | {fmt(entry['rps'])} | {lost} "
+            f"| {entry['key']} | {fixes_label(entry['fixes'])} | {entry['rps_bracket']} | {lost} "
             f"| {fmt(entry['p95'])} | {_signed(entry['p95_increase'])} |"
         )
     return lines
@@ -111,12 +121,11 @@ def left_out_lines(document: Json) -> list[str]:
     ]
 
 
-def build_ladder(path: Path, out: Path, *, details: Path | None = None) -> Path:
-    """Write ladder.md and its plots into `out` from a ladder result file; return ladder.md."""
+def build_ladder(document: Json, out: Path, *, details: Path | None = None) -> Path:
+    """Write ladder.md and its plots into `out` from a ladder result; return ladder.md."""
     out.mkdir(parents=True, exist_ok=True)
-    document = load(path)
     if "ladder" not in document:
-        raise ValueError(f"{path} is not a ladder result (no `ladder` section)")
+        raise ValueError(f"{document['run_id']} is not a ladder result (no `ladder` section)")
     fixed_rate = document["fixed_rate"]
     ladder, variants = rows(document, "rungs"), rows(document, "leave_one_out")
     found = steps(ladder)
@@ -131,7 +140,7 @@ def build_ladder(path: Path, out: Path, *, details: Path | None = None) -> Path:
         "Each rung is the after layout's own code with fixes switched on by configuration, in "
         "the published order, measured by the same method as `bench_harness run` on the same "
         f"data; the p95 column is at one fixed load for every rung ({fixed_rate} req/s, "
-        f"{document['fixed_rate_source']}). Medians over repeats.",
+        f"{document['fixed_rate_source']}). {_repeats(document)}",
         "",
         "## Rungs",
         "",
@@ -148,6 +157,10 @@ def build_ladder(path: Path, out: Path, *, details: Path | None = None) -> Path:
         "The story credits architecture with ~85% of the gains and runtime tuning with ~10-15%. "
         "Here the first step carries fixes 1 and 2 together (see below), and every rung is "
         "measured on this machine, where the load generator shares the cores with the services.",
+        "",
+        "A sustainable rate is known only to one search step: it passed at the rate shown and "
+        "failed at the next one tried (in brackets). A difference smaller than that gap is "
+        "within the resolution of one run; repeats (the full profile) narrow it.",
         "",
     ]
     if variants:
