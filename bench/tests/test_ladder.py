@@ -234,6 +234,7 @@ def test_two_ladder_results_pool_as_repeats_and_refuse_a_different_method(
 ) -> None:
     second = load(ladder_result)
     second["run_id"] = "ladder-run-2"
+    second["created_at"] = "2026-02-01T00:00:00+00:00"  # a later session
     second["layouts"]["after"][0]["search"]["sustainable_rps"] = 1500  # 1300 in the first
     again = tmp_path / "again.json"
     save(second, again)
@@ -246,6 +247,7 @@ def test_two_ladder_results_pool_as_repeats_and_refuse_a_different_method(
     assert "Medians over 2 runs per rung." in markdown
     assert "| -> runtime | fix 6 (runtime tuning) | +280 |" in markdown  # median 1400 - 1120
     assert "results: ladder-run, ladder-run-2" in markdown
+    assert f"measured: {load(ladder_result)['created_at']} to" in markdown  # from the first run
 
     second["profile"]["name"] = "full"
     save(second, again)

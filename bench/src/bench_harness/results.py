@@ -128,6 +128,9 @@ def merge(documents: list[Json]) -> Json:
         for layout, runs in document["layouts"].items():
             merged["layouts"].setdefault(layout, []).extend(runs)
     merged["sources"] = [document["run_id"] for document in documents]
+    merged["created_at"] = min(document["created_at"] for document in documents)
+    ended = [document["finished_at"] for document in documents if document.get("finished_at")]
+    merged["finished_at"] = max(ended) if ended else None
     fixed = {document["fixed_rate"] for document in documents}
     merged["fixed_rate"] = documents[0]["fixed_rate"] if len(fixed) == 1 else sorted(fixed)
     return finalise(merged)
