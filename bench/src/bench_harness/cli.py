@@ -7,12 +7,8 @@ from pathlib import Path
 
 from bench_harness import ladder_cli, ui
 from bench_harness.compare import compare, table
-from bench_harness.paths import DEFAULT_RESULTS_DIR
-from bench_harness.profiles import PROFILES
 from bench_harness.report import build
-from bench_harness.runner import RunConfig, run
-
-SCALES = ("tiny", "small", "default", "large")
+from bench_harness.runner import add_measure_arguments, config_from, run
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,12 +17,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run_cmd = commands.add_parser("run", help="measure one or both layouts into a result file")
     run_cmd.add_argument("--layout", choices=("before", "after", "both"), default="both")
-    run_cmd.add_argument("--profile", choices=sorted(PROFILES), default="quick")
-    run_cmd.add_argument("--scale", choices=SCALES, help="seed scale (default: the profile's)")
-    run_cmd.add_argument("--out", type=Path, default=DEFAULT_RESULTS_DIR)
-    run_cmd.add_argument("--fixed-rate", type=int, help="fixed load in req/s (default: before's)")
-    run_cmd.add_argument("--smtp-latency-ms", type=int, default=150)
-    run_cmd.add_argument("--webhook-latency-ms", type=int, default=200)
+    add_measure_arguments(run_cmd)
     run_cmd.add_argument("--no-report", action="store_true", help="skip the report at the end")
 
     report_cmd = commands.add_parser("report", help="Markdown + PNG report from result files")
@@ -60,16 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "[red]regression beyond[/]" if regressed else "[green]no regression beyond[/]"
         ui.console.print(f"{verdict} {args.threshold * 100:g}% (gated figures)")
         return 1 if regressed else 0
-    profile = PROFILES[args.profile]
-    config = RunConfig(
-        layout=args.layout,
-        profile=profile,
-        scale=args.scale or profile.scale,
-        out_dir=args.out.resolve(),
-        fixed_rate=args.fixed_rate,
-        smtp_latency_ms=args.smtp_latency_ms,
-        webhook_latency_ms=args.webhook_latency_ms,
-    )
+    config = config_from(args, layout=args.layout)
     path, document = run(config)
     if not args.no_report and document["layouts"]:
         report = build([path], path.with_suffix("") / "report")

@@ -11,27 +11,18 @@ from bench_harness import ui
 from bench_harness.ladder import run_ladder, select
 from bench_harness.ladder_docs import MIGRATION_DOC, write_docs
 from bench_harness.ladder_report import build_ladder
-from bench_harness.paths import DEFAULT_RESULTS_DIR
-from bench_harness.profiles import PROFILES
 from bench_harness.report import build
 from bench_harness.results import load, merge
 from bench_harness.rungs import LADDER, LEAVE_ONE_OUT
-from bench_harness.runner import RunConfig
+from bench_harness.runner import add_measure_arguments, config_from
 
 Json = dict[str, Any]
-
-SCALES = ("tiny", "small", "default", "large")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ladder command's options."""
     keys = ",".join(rung.key for rung in (*LADDER, *LEAVE_ONE_OUT))
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
-    parser.add_argument("--scale", choices=SCALES, help="seed scale (default: the profile's)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS_DIR)
-    parser.add_argument("--fixed-rate", type=int, help="fixed load in req/s (default: before's)")
-    parser.add_argument("--smtp-latency-ms", type=int, default=150)
-    parser.add_argument("--webhook-latency-ms", type=int, default=200)
+    add_measure_arguments(parser)
     parser.add_argument("--rungs", help=f"comma-separated subset of: {keys}")
     parser.add_argument(
         "--no-leave-one-out", action="store_true", help="measure the ladder's rungs only"
@@ -59,18 +50,9 @@ def main(args: argparse.Namespace) -> int:
     if args.sources:
         paths = list(args.sources)
     else:
-        profile = PROFILES[args.profile]
         keys = [key.strip() for key in args.rungs.split(",")] if args.rungs else None
         ladder, others = select(keys, leave_one_out=not args.no_leave_one_out)
-        config = RunConfig(
-            layout="ladder",
-            profile=profile,
-            scale=args.scale or profile.scale,
-            out_dir=args.out.resolve(),
-            fixed_rate=args.fixed_rate,
-            smtp_latency_ms=args.smtp_latency_ms,
-            webhook_latency_ms=args.webhook_latency_ms,
-        )
+        config = config_from(args, layout="ladder")
         path, document = run_ladder(config, ladder, others)
         paths = [path]
         errors = len(document["errors"])

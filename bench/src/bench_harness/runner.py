@@ -8,6 +8,7 @@ what it measured.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import traceback
 from contextlib import ExitStack
@@ -19,8 +20,8 @@ from typing import Any
 from bench_harness import ui
 from bench_harness.fingerprint import fingerprint
 from bench_harness.k6run import Target
-from bench_harness.paths import mix_weights
-from bench_harness.profiles import Profile
+from bench_harness.paths import DEFAULT_RESULTS_DIR, mix_weights
+from bench_harness.profiles import PROFILES, Profile
 from bench_harness.results import SCHEMA, SCHEMA_VERSION, finalise, now, save
 from bench_harness.search import Criteria
 from bench_harness.session import LayoutSession
@@ -39,6 +40,33 @@ class RunConfig:
     smtp_latency_ms: int = 150
     webhook_latency_ms: int = 200
     criteria: Criteria = Criteria()
+
+
+SCALES = ("tiny", "small", "default", "large")
+
+
+def add_measure_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options every measuring command shares (run, ladder)."""
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
+    parser.add_argument("--scale", choices=SCALES, help="seed scale (default: the profile's)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS_DIR)
+    parser.add_argument("--fixed-rate", type=int, help="fixed load in req/s (default: before's)")
+    parser.add_argument("--smtp-latency-ms", type=int, default=150)
+    parser.add_argument("--webhook-latency-ms", type=int, default=200)
+
+
+def config_from(args: argparse.Namespace, layout: str) -> RunConfig:
+    """Return the run configuration those shared options describe."""
+    profile = PROFILES[args.profile]
+    return RunConfig(
+        layout=layout,
+        profile=profile,
+        scale=args.scale or profile.scale,
+        out_dir=args.out.resolve(),
+        fixed_rate=args.fixed_rate,
+        smtp_latency_ms=args.smtp_latency_ms,
+        webhook_latency_ms=args.webhook_latency_ms,
+    )
 
 
 def plan(config: RunConfig) -> list[tuple[int, str]]:
