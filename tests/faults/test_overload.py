@@ -18,7 +18,10 @@ from fault_support import (
 
 pytestmark = pytest.mark.slow
 
-PROBE_S, BASE_S, OVERLOAD_S, RECOVERY_S = 3.0, 3.0, 8.0, 5.0
+PROBE_S, BASE_S, OVERLOAD_S, RECOVERY_S = 3.0, 3.0, 8.0, 8.0
+# Work admitted during the overload may take up to 5 s to finish (the bound asserted below), so
+# the recovery is judged from SETTLE_S after the overload ends, not while that backlog drains.
+SETTLE_S = 3.0
 OVERLOAD_FACTOR = 3
 # The load generator's own cap: well above the services' in-flight cap (64 per worker), so what
 # bounds the queue is the server; not much higher, or the generator (on the same 2 cores) becomes
@@ -75,7 +78,7 @@ def test_overload_is_shed_with_retry_after_and_the_stack_recovers(figures: Figur
     admitted = [o for o in overload.outcomes if o.ok]
     served_ms = sorted(o.server_ms for o in admitted if o.server_ms is not None)
     served_p95 = percentile(served_ms, 95)
-    settled = recovery.window(recovery.started + 1.0, recovery.ended)
+    settled = recovery.window(recovery.started + SETTLE_S, recovery.ended)
     figures.record(
         fault=f"open-model load at {OVERLOAD_FACTOR}x the measured sustainable rate "
         f"(core_api in-flight cap {EDGE_MAX_IN_FLIGHT} per worker)",
