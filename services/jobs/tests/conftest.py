@@ -60,7 +60,8 @@ def make_settings(dsn: str, redis_url: str, **overrides: Any) -> Settings:
         "environment": Environment.TEST,
         "db": DatabaseSettings(url=dsn, pool_size=4, max_overflow=2),
         "redis": RedisSettings(url=redis_url, socket_timeout_s=1.0),
-        "celery": CelerySettings(queue=f"jobs-tests-{secrets.token_hex(4)}"),
+        # The sweeper would publish other tests' unconsumed reports; its own tests run it.
+        "celery": CelerySettings(queue=f"jobs-tests-{secrets.token_hex(4)}", redispatch=False),
         "webhook": WebhookSettings(secret=WEBHOOK_SECRET),
     }
     values.update(overrides)

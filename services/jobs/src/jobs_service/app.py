@@ -13,6 +13,7 @@ from service_common.cache import Cache
 from service_common.resources import DATABASE_READY, REDIS_READY, open_database, open_redis
 
 from jobs_service.celery_app import create_celery
+from jobs_service.pipeline.sweeper import sweeping
 from jobs_service.reports.queue import ReportQueue
 from jobs_service.reports.router import router as reports_router
 from jobs_service.reports.service import CACHE_PREFIX
@@ -21,7 +22,7 @@ from jobs_service.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the jobs service; pools and the broker connection open in the lifespan."""
+    """Build the jobs service; pools, broker connection and sweeper start in the lifespan."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with (
                 open_database(settings.db, name="jobs") as db,
                 open_redis(settings.redis) as redis,
+                sweeping(sessions=db.sessions, queue=queue, settings=settings.celery),
             ):
                 yield {
                     "settings": settings,

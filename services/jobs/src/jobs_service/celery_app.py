@@ -12,7 +12,9 @@ Delivery guarantees, and why each option is set:
   default here is 60 s, several times the longest task (a 500-event render, a 10 s SMTP timeout,
   a 5 s webhook timeout), and a retry's countdown is kept below it (see CelerySettings). Tests
   lower it through JOBS_CELERY__VISIBILITY_TIMEOUT_S. Restore sweeps run every few seconds
-  instead of kombu's ~100 s, so a new worker finds an orphaned job soon after it expires.
+  instead of kombu's ~100 s, so a new worker finds an orphaned job soon after it expires. A
+  message the transport lost outright (popped, never recorded) is the sweeper's: see
+  pipeline/sweeper.py.
 - results are ignored: callers read a report's status from PostgreSQL, not from Celery.
 """
 

@@ -23,15 +23,38 @@ class CelerySettings(BaseModel):
     retry_backoff_s: int = Field(default=1, ge=1, le=60)  # first retry waits up to this
     retry_backoff_max_s: int = Field(default=30, ge=1, le=3600)
     publish_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    # The sweeper (pipeline/sweeper.py, run by the API) publishes again a job that has not moved
+    # for `redispatch_after_s` (default: three visibility timeouts) while the queue is empty: its
+    # message was lost. Not in eager mode.
+    redispatch: bool = True
+    redispatch_after_s: int | None = Field(default=None, ge=2, le=86_400)
+    sweep_interval_s: float = Field(default=30, gt=0, le=3600)
 
     @model_validator(mode="after")
-    def _retries_fit_in_visibility(self) -> CelerySettings:
+    def _timeouts_in_order(self) -> CelerySettings:
         if self.retry_backoff_max_s >= self.visibility_timeout_s:
             raise ValueError(
                 "retry_backoff_max_s must be below visibility_timeout_s, or a retry waiting "
                 "for its countdown is handed to another worker as well"
             )
+        if self.redispatch_after_s is not None and (
+            self.redispatch_after_s <= self.visibility_timeout_s
+        ):
+            raise ValueError(
+                "redispatch_after_s must be above visibility_timeout_s: the broker hands a dead "
+                "worker's message out again first, and the sweeper is for those it lost"
+            )
         return self
+
+    @property
+    def stalled_after_s(self) -> int:
+        """Return how long an owed job may go without moving before it is published again."""
+        return self.redispatch_after_s or 3 * self.visibility_timeout_s
+
+    @property
+    def max_attempts(self) -> int:
+        """Return how many times a delivery is tried before it is given up."""
+        return self.max_retries + 1
 
 
 class SMTPSettings(BaseModel):

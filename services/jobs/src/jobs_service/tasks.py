@@ -17,16 +17,11 @@ from service_common.http import PeerError
 from jobs_service.pipeline.delivery import DeliveryFailed, deliver_email, deliver_webhook
 from jobs_service.pipeline.peers import TRANSIENT_ERRORS
 from jobs_service.pipeline.render import fail_report, render_report
-from jobs_service.pipeline.repository import Channel
+from jobs_service.reports.queue import DELIVERY_TASKS, RENDER_TASK
 from jobs_service.runtime import current_runtime
 from jobs_service.settings import Settings
 
 log = logging.getLogger(__name__)
-
-RENDER = "reports.render"
-SEND_EMAIL = "reports.send_email"
-SEND_WEBHOOK = "reports.send_webhook"
-DELIVERY_TASKS: dict[Channel, str] = {"email": SEND_EMAIL, "webhook": SEND_WEBHOOK}
 
 
 def register_tasks(app: Any) -> None:
@@ -40,10 +35,11 @@ def register_tasks(app: Any) -> None:
     }
     # Registered by call rather than as decorators: Celery is untyped, and this keeps the task
     # functions typed and the retry policy read from settings.
-    app.task(name=RENDER, bind=True, **retries)(render)
+    app.task(name=RENDER_TASK, bind=True, **retries)(render)
     delivery_errors = (DeliveryFailed, *TRANSIENT_ERRORS)
-    app.task(name=SEND_EMAIL, bind=True, autoretry_for=delivery_errors, **retries)(send_email)
-    app.task(name=SEND_WEBHOOK, bind=True, autoretry_for=delivery_errors, **retries)(send_webhook)
+    delivery = {"bind": True, "autoretry_for": delivery_errors, **retries}
+    app.task(name=DELIVERY_TASKS["email"], **delivery)(send_email)
+    app.task(name=DELIVERY_TASKS["webhook"], **delivery)(send_webhook)
 
 
 def render(task: Any, report_id: str) -> None:

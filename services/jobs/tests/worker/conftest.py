@@ -30,6 +30,7 @@ from stack_launcher.net import free_port, wait_for_port
 from stack_launcher.supervisor import ProcessSpec, Supervisor
 
 FAIL_FIRST = 2
+SWEEPER_AFTER_S = 10
 WORKER_START_TIMEOUT_S = 60.0
 
 
@@ -163,9 +164,14 @@ def _receiver(name: str, port: int, record: Path, secret: str, fail_first: int) 
 
 @pytest.fixture(scope="module")
 def worker_settings(settings: Settings, peers: Peers) -> Settings:
-    # A short visibility timeout, so a SIGKILLed worker's jobs come back within the test.
+    # A short visibility timeout, so a SIGKILLed worker's jobs come back within the test, and a
+    # sweeper (in the API) that publishes a lost job again soon after.
     celery = CelerySettings(
-        queue=f"{settings.celery.queue}-worker", visibility_timeout_s=8, retry_backoff_max_s=2
+        queue=f"{settings.celery.queue}-worker",
+        visibility_timeout_s=8,
+        retry_backoff_max_s=2,
+        redispatch_after_s=SWEEPER_AFTER_S,
+        sweep_interval_s=0.5,
     )
     return settings.model_copy(
         update={

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -18,6 +18,7 @@ from jobs_service.settings import CelerySettings, Settings
 from pypdf import PdfReader
 from redis.asyncio import Redis
 from sqlalchemy import text
+from stack_launcher.net import free_port
 from stack_launcher.records import Record, read_records, wait_for_records_async
 
 pytestmark = pytest.mark.slow
@@ -171,6 +172,85 @@ async def test_rerunning_the_tasks_of_a_done_report_sends_nothing_twice(
     assert (len(mails), len(hooks), len(done_events)) == (1, 1, 1)
     report = (await api.client.get(f"/internal/users/{user_id}/reports/{report_id}")).json()
     assert report["status"] == "done"
+
+
+async def test_a_report_the_broker_never_got_is_published_again_and_finished_once(
+    api: Any, peers: Any, worker_settings: Settings, user_id: int
+) -> None:
+    # The row of a job whose message was lost: the API died before publishing it, or a worker
+    # was killed with it just popped off the list.
+    user = peers.users.add_user(
+        user_id, email_notifications=True, webhook_url=f"{peers.webhook_url}/lost-{user_id}"
+    )
+    report_id = uuid4()
+    async with api.sessions() as session:
+        await session.execute(
+            text(
+                "INSERT INTO jobs.reports (id, user_id, kind, days, touched_at) "
+                "VALUES (:id, :user_id, 'activity_pdf', 7, now() - interval '1 hour')"
+            ),
+            {"id": report_id, "user_id": user_id},
+        )
+        await session.commit()
+
+    await wait_for_status(api.client, user_id, str(report_id), "done")
+    await wait_for_records_async(peers.smtp_record, to_recipient(user["email"]))
+    await wait_for_records_async(peers.webhook_record, to_path(f"/hooks/lost-{user_id}"))
+    await wait_until_drained(api.redis, worker_settings.celery.queue)
+
+    mails = [m for m in read_records(peers.smtp_record) if to_recipient(user["email"])(m)]
+    hooks = [h for h in read_records(peers.webhook_record) if to_path(f"/hooks/lost-{user_id}")(h)]
+    assert (len(mails), len(hooks)) == (1, 1)
+
+
+async def delivery_row(api: Any, report_id: str) -> Any:
+    async with api.sessions() as session:
+        query = (
+            "SELECT attempts, delivered_at, given_up_at, last_error FROM jobs.deliveries "
+            "WHERE report_id = :id AND channel = 'webhook'"
+        )
+        return (await session.execute(text(query), {"id": UUID(report_id)})).one()
+
+
+async def test_a_webhook_refused_with_a_4xx_is_given_up_and_never_sent_again(
+    api: Any, peers: Any, worker_settings: Settings, user_id: int
+) -> None:
+    # The stand-in user service has no such route: it answers 404.
+    peers.users.add_user(
+        user_id, email_notifications=False, webhook_url=f"{peers.user_url}/no-such-hook"
+    )
+    report_id = await request_report(api.client, user_id)
+    await wait_for_status(api.client, user_id, report_id, "done")
+    await wait_until_drained(api.redis, worker_settings.celery.queue)
+
+    celery = create_celery(worker_settings)
+    try:  # as a re-delivered message, or the sweeper, would
+        celery.tasks["reports.send_webhook"].apply_async(args=[report_id])
+    finally:
+        celery.close()
+    await wait_until_drained(api.redis, worker_settings.celery.queue)
+
+    row = await delivery_row(api, report_id)
+    assert (row.attempts, row.delivered_at) == (1, None)
+    assert row.given_up_at is not None
+    assert "refused it with 404" in row.last_error
+
+
+async def test_a_webhook_whose_endpoint_stays_down_is_given_up_after_max_attempts(
+    api: Any, peers: Any, worker_settings: Settings, user_id: int
+) -> None:
+    down = f"http://127.0.0.1:{free_port()}/hooks"  # nothing listens: connection refused
+    peers.users.add_user(user_id, email_notifications=False, webhook_url=down)
+    report_id = await request_report(api.client, user_id)
+    await wait_for_status(api.client, user_id, report_id, "done")
+
+    deadline = time.monotonic() + 40  # six attempts, full-jitter backoff of at most 2 s between
+    while (row := await delivery_row(api, report_id)).given_up_at is None:
+        assert time.monotonic() < deadline, f"not given up after {row.attempts} attempts"
+        await asyncio.sleep(0.2)
+
+    assert (row.attempts, row.delivered_at) == (worker_settings.celery.max_attempts, None)
+    assert "unreachable" in row.last_error
 
 
 async def test_prefs_without_notifications_finish_without_deliveries(

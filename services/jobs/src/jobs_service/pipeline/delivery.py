@@ -1,25 +1,34 @@
 """Deliver a finished report to third parties, each at most once per report and channel.
 
-A delivery is owed when its jobs.deliveries row exists without delivered_at. A run locks that
-row for the length of the send and marks it delivered in the same transaction, so a second run of
-the job (a re-delivered message, a manual re-run) finds nothing owed, or waits nothing: it skips
-a row another worker holds. The one window left is a worker dying after the third party accepted
-but before the commit; the re-delivered job then sends again, which is why the email carries a
-stable Message-ID and the webhook an X-Webhook-Id for the receiver to dedupe on.
+A delivery is owed while its jobs.deliveries row is neither delivered nor given up. A run locks
+that row for the length of the send and records the outcome in the same transaction, so a second
+run of the job (a re-delivered message, one the sweeper published again, a manual re-run) finds
+nothing owed, or waits nothing: it skips a row another worker holds. The one window left is a
+worker dying after the third party accepted but before the commit; the re-delivered job then
+sends again, which is why the email carries a stable Message-ID and the webhook an X-Webhook-Id
+for the receiver to dedupe on.
+
+A delivery is given up, and never sent later, when asking again cannot help: the endpoint
+refused it (3xx/4xx but 429), it failed `max_attempts` times, the webhook_url was removed, or the
+user service no longer knows the user. A transient failure of our own user service is not the
+third party's: the task retries it, and after that the sweeper does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 from uuid import UUID
 
 import httpx
+from service_common.http import PeerError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs_service.pipeline import peers, repository
 from jobs_service.pipeline.messages import report_email, send_email, signature, webhook_body
-from jobs_service.pipeline.repository import Channel
+from jobs_service.pipeline.repository import Row
+from jobs_service.reports.queue import Channel
 from jobs_service.runtime import Resources
 
 log = logging.getLogger(__name__)
@@ -35,7 +44,9 @@ async def deliver_email(resources: Resources, *, report_id: UUID) -> bool:
         owed = await repository.lock_delivery(session, report_id=report_id, channel="email")
         if owed is None:
             return False
-        me = await peers.get_me(resources.users, user_id=owed["user_id"])
+        me = await _owner(resources, session, owed=owed, report_id=report_id, channel="email")
+        if me is None:
+            return False
         pdf = await repository.file_content(session, report_id=report_id)
         if pdf is None:
             raise RuntimeError(f"report {report_id} is done without a file")
@@ -49,11 +60,10 @@ async def deliver_email(resources: Resources, *, report_id: UUID) -> bool:
         try:
             await asyncio.to_thread(send_email, message, settings=resources.settings.smtp)
         except OSError as exc:  # smtplib's errors are OSErrors too
-            await _count_failure(session, report_id=report_id, channel="email")
-            raise DeliveryFailed(f"SMTP server did not take the message: {exc!r}") from exc
-        await repository.record_attempt(
-            session, report_id=report_id, channel="email", delivered=True
-        )
+            error = f"SMTP server did not take the message: {exc!r}"
+            await _failed_attempt(resources, session, owed=owed, report_id=report_id, error=error)
+            return False
+        await repository.record_attempt(session, report_id=report_id, channel="email")
         await session.commit()
     return True
 
@@ -64,10 +74,12 @@ async def deliver_webhook(resources: Resources, *, report_id: UUID) -> bool:
         owed = await repository.lock_delivery(session, report_id=report_id, channel="webhook")
         if owed is None:
             return False
-        me = await peers.get_me(resources.users, user_id=owed["user_id"])
+        me = await _owner(resources, session, owed=owed, report_id=report_id, channel="webhook")
+        if me is None:
+            return False
         url = (me.get("prefs") or {}).get("webhook_url")
         if not url:
-            log.info("report %s: webhook_url was removed; nothing to deliver", report_id)
+            await _give_up(session, report_id=report_id, channel="webhook", error="no webhook_url")
             return False
         body = webhook_body(
             report_id=report_id,
@@ -85,22 +97,60 @@ async def deliver_webhook(resources: Resources, *, report_id: UUID) -> bool:
         try:
             response = await resources.webhooks.post(url, content=body, headers=headers)
         except httpx.TransportError as exc:  # timeouts included
-            await _count_failure(session, report_id=report_id, channel="webhook")
-            raise DeliveryFailed(f"webhook endpoint unreachable: {exc!r}") from exc
+            error = f"webhook endpoint unreachable: {exc!r}"
+            await _failed_attempt(resources, session, owed=owed, report_id=report_id, error=error)
+            return False
         if response.status_code >= 500 or response.status_code == 429:
-            await _count_failure(session, report_id=report_id, channel="webhook")
-            raise DeliveryFailed(f"webhook endpoint answered {response.status_code}")
-        delivered = response.is_success
-        if not delivered:
-            # A 3xx/4xx will not change by asking again; the attempt is recorded and left.
-            log.warning("report %s: webhook refused with %s", report_id, response.status_code)
-        await repository.record_attempt(
-            session, report_id=report_id, channel="webhook", delivered=delivered
-        )
+            error = f"webhook endpoint answered {response.status_code}"
+            await _failed_attempt(resources, session, owed=owed, report_id=report_id, error=error)
+            return False
+        if not response.is_success:
+            # A 3xx/4xx will not change by asking again: the attempt is recorded, and final.
+            error = f"webhook endpoint refused it with {response.status_code}"
+            await repository.record_attempt(
+                session, report_id=report_id, channel="webhook", error=error, give_up=True
+            )
+            await session.commit()
+            log.warning("report %s: %s; given up", report_id, error)
+            return False
+        await repository.record_attempt(session, report_id=report_id, channel="webhook")
         await session.commit()
-    return delivered
+    return True
 
 
-async def _count_failure(session: AsyncSession, *, report_id: UUID, channel: Channel) -> None:
-    await repository.record_attempt(session, report_id=report_id, channel=channel, delivered=False)
+async def _owner(
+    resources: Resources, session: AsyncSession, *, owed: Row, report_id: UUID, channel: Channel
+) -> dict[str, Any] | None:
+    """Return the report owner's profile and prefs; None (and given up) when the user is gone."""
+    try:
+        return await peers.get_me(resources.users, user_id=owed["user_id"])
+    except PeerError as exc:  # a 4xx: the user service does not know the user any more
+        await _give_up(session, report_id=report_id, channel=channel, error=exc.detail)
+        return None
+
+
+async def _give_up(session: AsyncSession, *, report_id: UUID, channel: Channel, error: str) -> None:
+    await repository.give_up(session, report_id=report_id, channel=channel, error=error)
     await session.commit()
+    log.warning("report %s: %s delivery given up: %s", report_id, channel, error)
+
+
+async def _failed_attempt(
+    resources: Resources, session: AsyncSession, *, owed: Row, report_id: UUID, error: str
+) -> None:
+    """Record a failed attempt; raise DeliveryFailed for a retry unless it was the last one."""
+    channel: Channel = owed["channel"]
+    last = owed["attempts"] + 1 >= resources.settings.celery.max_attempts
+    await repository.record_attempt(
+        session, report_id=report_id, channel=channel, error=error, give_up=last
+    )
+    await session.commit()
+    if not last:
+        raise DeliveryFailed(error)
+    log.error(
+        "report %s: %s delivery given up after %d attempts: %s",
+        report_id,
+        channel,
+        owed["attempts"] + 1,
+        error,
+    )

@@ -1,8 +1,9 @@
 """The render job: claim a report, build its PDF from the user's activity, finish it.
 
-Every step is safe to run again (a message is re-delivered when its worker dies): the claim
-accepts a `running` report, the file is stored once, and the finish step locks the row, so of two
-runs of one job exactly one records `report.done`, marks the report done and owes deliveries.
+Every step is safe to run again (a message comes back when its worker dies, and the sweeper
+publishes one again when the broker lost it): the claim accepts a `running` report, the file is
+stored once, and the finish step locks the row, so of two runs of one job exactly one records
+`report.done`, marks the report done and owes deliveries.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from service_common.http import PeerError
 
 from jobs_service.pdf import render_activity_pdf
 from jobs_service.pipeline import peers, repository
-from jobs_service.pipeline.repository import Channel
 from jobs_service.reports import repository as reports_repository
+from jobs_service.reports.queue import Channel
 from jobs_service.reports.service import invalidate_summary
 from jobs_service.runtime import Resources
 

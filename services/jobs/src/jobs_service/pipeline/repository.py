@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-Channel = Literal["email", "webhook"]
+from jobs_service.reports.queue import Channel
+
 Row = dict[str, Any]
 
 # A re-delivered message finds its report `running` (its first worker died), so `running` is
 # claimable too; `done` and `failed` are final.
 _CLAIM = text(
     """
-    UPDATE jobs.reports SET status = 'running', started_at = coalesce(started_at, now())
+    UPDATE jobs.reports
+    SET status = 'running', started_at = coalesce(started_at, now()), touched_at = now()
     WHERE id = :id AND status IN ('queued', 'running')
     RETURNING user_id, kind, days, status
     """
@@ -45,17 +47,21 @@ _ADD_DELIVERIES = text(
     ON CONFLICT (report_id, channel) DO NOTHING
     """
 )
+# Owed: neither delivered nor given up.
 _UNDELIVERED = text(
-    "SELECT channel FROM jobs.deliveries WHERE report_id = :id AND delivered_at IS NULL"
+    """
+    SELECT channel FROM jobs.deliveries
+    WHERE report_id = :id AND delivered_at IS NULL AND given_up_at IS NULL
+    """
 )
 # SKIP LOCKED: a row locked by another worker is being delivered right now; that worker either
 # finishes or dies (its lock goes with its connection) and the message comes back to someone.
 _LOCK_DELIVERY = text(
     """
-    SELECT r.user_id, r.kind, r.days, r.completed_at, d.attempts
+    SELECT r.user_id, r.kind, r.days, r.completed_at, d.channel, d.attempts
     FROM jobs.deliveries AS d JOIN jobs.reports AS r ON r.id = d.report_id
-    WHERE d.report_id = :id AND d.channel = :channel AND d.delivered_at IS NULL
-      AND r.status = 'done'
+    WHERE d.report_id = :id AND d.channel = :channel
+      AND d.delivered_at IS NULL AND d.given_up_at IS NULL AND r.status = 'done'
     FOR UPDATE OF d SKIP LOCKED
     """
 )
@@ -63,7 +69,16 @@ _RECORD_ATTEMPT = text(
     """
     UPDATE jobs.deliveries
     SET attempts = attempts + 1,
-        delivered_at = CASE WHEN :delivered THEN now() ELSE delivered_at END
+        delivered_at = CASE WHEN CAST(:error AS text) IS NULL THEN now() ELSE delivered_at END,
+        given_up_at = CASE WHEN :give_up THEN now() ELSE given_up_at END,
+        last_error = :error,
+        touched_at = now()
+    WHERE report_id = :id AND channel = :channel
+    """
+)
+_GIVE_UP = text(
+    """
+    UPDATE jobs.deliveries SET given_up_at = now(), last_error = :error, touched_at = now()
     WHERE report_id = :id AND channel = :channel
     """
 )
@@ -122,15 +137,87 @@ async def lock_delivery(session: AsyncSession, *, report_id: UUID, channel: Chan
 
 
 async def record_attempt(
-    session: AsyncSession, *, report_id: UUID, channel: Channel, delivered: bool
+    session: AsyncSession,
+    *,
+    report_id: UUID,
+    channel: Channel,
+    error: str | None = None,
+    give_up: bool = False,
 ) -> None:
-    """Count one delivery attempt, marking the delivery done when it succeeded."""
-    await session.execute(
-        _RECORD_ATTEMPT, {"id": report_id, "channel": channel, "delivered": delivered}
-    )
+    """Count one delivery attempt: delivered without an error, else failed (and maybe final)."""
+    params = {
+        "id": report_id,
+        "channel": channel,
+        "error": error[:500] if error is not None else None,
+        "give_up": give_up,
+    }
+    await session.execute(_RECORD_ATTEMPT, params)
+
+
+async def give_up(session: AsyncSession, *, report_id: UUID, channel: Channel, error: str) -> None:
+    """End a delivery that asking again will not make succeed."""
+    await session.execute(_GIVE_UP, {"id": report_id, "channel": channel, "error": error[:500]})
 
 
 async def file_content(session: AsyncSession, *, report_id: UUID) -> bytes | None:
     """Return the stored PDF."""
     content: bytes | None = await session.scalar(_FILE_CONTENT, {"id": report_id})
     return content
+
+
+# The sweeper's queries. A stalled job is owed and has not moved for :age seconds; claiming one
+# moves it (touched_at), so of several sweepers one publishes it, and not again for :age seconds.
+_OWED_REPORT = "status IN ('queued', 'running')"
+_OWED_DELIVERY = "delivered_at IS NULL AND given_up_at IS NULL"
+_STALE = "touched_at < now() - make_interval(secs => :age)"
+_ANY_STALLED = text(
+    f"""
+    SELECT EXISTS (SELECT FROM jobs.reports WHERE {_OWED_REPORT} AND {_STALE})
+        OR EXISTS (SELECT FROM jobs.deliveries WHERE {_OWED_DELIVERY} AND {_STALE})
+    """
+)
+_CLAIM_STALLED_REPORTS = text(
+    f"""
+    UPDATE jobs.reports SET touched_at = now()
+    WHERE id IN (
+        SELECT id FROM jobs.reports WHERE {_OWED_REPORT} AND {_STALE}
+        ORDER BY touched_at LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id
+    """
+)
+_CLAIM_STALLED_DELIVERIES = text(
+    f"""
+    UPDATE jobs.deliveries AS d SET touched_at = now()
+    FROM (
+        SELECT report_id, channel FROM jobs.deliveries WHERE {_OWED_DELIVERY} AND {_STALE}
+        ORDER BY touched_at LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    ) AS stalled
+    WHERE d.report_id = stalled.report_id AND d.channel = stalled.channel
+    RETURNING d.report_id, d.channel
+    """
+)
+
+
+async def any_stalled(session: AsyncSession, *, older_than_s: float) -> bool:
+    """Return whether any owed render or delivery has not moved for this long."""
+    return bool(await session.scalar(_ANY_STALLED, {"age": older_than_s}))
+
+
+async def claim_stalled_reports(
+    session: AsyncSession, *, older_than_s: float, limit: int
+) -> list[UUID]:
+    """Mark stalled reports as moved now and return their ids."""
+    result = await session.execute(_CLAIM_STALLED_REPORTS, {"age": older_than_s, "limit": limit})
+    return list(result.scalars())
+
+
+async def claim_stalled_deliveries(
+    session: AsyncSession, *, older_than_s: float, limit: int
+) -> list[tuple[UUID, Channel]]:
+    """Mark stalled deliveries as moved now and return their (report id, channel) pairs."""
+    params = {"age": older_than_s, "limit": limit}
+    result = await session.execute(_CLAIM_STALLED_DELIVERIES, params)
+    return [(row.report_id, row.channel) for row in result]
