@@ -4,7 +4,7 @@ The kill is timed by watching Redis (MONITOR) for the worker's next BRPOP. kombu
 transport takes a message off the list with BRPOP and only then records it as unacknowledged, so
 a worker that dies in between has lost that message for good: no visibility timeout brings back
 what was never recorded. The kill lands there most of the time. What recovers such a job is the
-jobs API's sweeper (pipeline/sweeper.py), which publishes again an owed job that has not moved;
+jobs API's sweeper (sweeper/service.py), which publishes again an owed job that has not moved;
 the messages of the jobs that were in the worker's hand come back through the visibility timeout.
 """
 
@@ -126,6 +126,7 @@ def test_reports_of_a_sigkilled_worker_all_end_done_once(figures: Figures) -> No
         processes_died=[report.name for report in exits],
     )
 
+    assert killed_on_pop, "no BRPOP seen within 10 s: the kill was not timed"
     assert not exits, [str(report) for report in exits]
     assert final == Counter({"done": len(reports)}), final
     assert not lost

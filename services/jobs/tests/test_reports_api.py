@@ -252,7 +252,8 @@ async def test_unreachable_broker_marks_the_report_failed_and_answers_503(
     settings: Settings, serve: Any, user_id: int
 ) -> None:
     dead_broker = f"redis://127.0.0.1:{free_port()}/0"  # free: nothing listens there
-    app = create_app(settings.model_copy(update={"celery": CelerySettings(broker_url=dead_broker)}))
+    celery = CelerySettings(broker_url=dead_broker, redispatch=False)
+    app = create_app(settings.model_copy(update={"celery": celery}))
     async with serve(app) as (client, _):
         response = await client.post(reports_url(user_id), json=BODY)
         listed = await client.get(reports_url(user_id))

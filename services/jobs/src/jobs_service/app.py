@@ -13,12 +13,12 @@ from service_common.cache import Cache
 from service_common.resources import DATABASE_READY, REDIS_READY, open_database, open_redis
 
 from jobs_service.celery_app import create_celery
-from jobs_service.pipeline.sweeper import sweeping
 from jobs_service.reports.queue import ReportQueue
 from jobs_service.reports.router import router as reports_router
 from jobs_service.reports.service import CACHE_PREFIX
 from jobs_service.runtime import close_runtimes
 from jobs_service.settings import Settings
+from jobs_service.sweeper.service import Sweeper, sweeping
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,15 +32,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with (
                 open_database(settings.db, name="jobs") as db,
                 open_redis(settings.redis) as redis,
-                sweeping(sessions=db.sessions, queue=queue, settings=settings.celery),
             ):
-                yield {
-                    "settings": settings,
-                    "db": db,
-                    "redis": redis,
-                    "cache": Cache(redis, prefix=CACHE_PREFIX, enabled=settings.cache_enabled),
-                    "queue": queue,
-                }
+                cache = Cache(redis, prefix=CACHE_PREFIX, enabled=settings.cache_enabled)
+                sweeper = Sweeper(db.sessions, queue, cache, settings.celery)
+                async with sweeping(sweeper):
+                    yield {
+                        "settings": settings,
+                        "db": db,
+                        "redis": redis,
+                        "cache": cache,
+                        "queue": queue,
+                    }
         finally:
             queue.close()
             if settings.celery.eager:

@@ -14,7 +14,7 @@ Delivery guarantees, and why each option is set:
   lower it through JOBS_CELERY__VISIBILITY_TIMEOUT_S. Restore sweeps run every few seconds
   instead of kombu's ~100 s, so a new worker finds an orphaned job soon after it expires. A
   message the transport lost outright (popped, never recorded) is the sweeper's: see
-  pipeline/sweeper.py.
+  sweeper/service.py.
 - results are ignored: callers read a report's status from PostgreSQL, not from Celery.
 """
 

@@ -23,12 +23,14 @@ class CelerySettings(BaseModel):
     retry_backoff_s: int = Field(default=1, ge=1, le=60)  # first retry waits up to this
     retry_backoff_max_s: int = Field(default=30, ge=1, le=3600)
     publish_timeout_s: float = Field(default=2.0, gt=0, le=30)
-    # The sweeper (pipeline/sweeper.py, run by the API) publishes again a job that has not moved
+    # The sweeper (sweeper/service.py, run by the API) publishes again a job that has not moved
     # for `redispatch_after_s` (default: three visibility timeouts) while the queue is empty: its
-    # message was lost. Not in eager mode.
+    # message was lost. A job still owed `give_up_after_s` after it was asked for is ended (the
+    # report failed, the delivery given up). Not in eager mode.
     redispatch: bool = True
-    redispatch_after_s: int | None = Field(default=None, ge=2, le=86_400)
+    redispatch_after_s: int | None = Field(default=None, ge=4, le=86_400)
     sweep_interval_s: float = Field(default=30, gt=0, le=3600)
+    give_up_after_s: int = Field(default=86_400, ge=60, le=30 * 86_400)
 
     @model_validator(mode="after")
     def _timeouts_in_order(self) -> CelerySettings:
@@ -37,13 +39,13 @@ class CelerySettings(BaseModel):
                 "retry_backoff_max_s must be below visibility_timeout_s, or a retry waiting "
                 "for its countdown is handed to another worker as well"
             )
-        if self.redispatch_after_s is not None and (
-            self.redispatch_after_s <= self.visibility_timeout_s
-        ):
+        if self.stalled_after_s < 2 * self.visibility_timeout_s:
             raise ValueError(
-                "redispatch_after_s must be above visibility_timeout_s: the broker hands a dead "
-                "worker's message out again first, and the sweeper is for those it lost"
+                "redispatch_after_s must be at least twice visibility_timeout_s: the broker hands "
+                "a dead worker's messages out again first, and the sweeper is for those it lost"
             )
+        if self.give_up_after_s <= self.stalled_after_s:
+            raise ValueError("give_up_after_s must be above redispatch_after_s")
         return self
 
     @property

@@ -25,12 +25,14 @@ from fastapi import FastAPI, HTTPException
 from jobs_service.app import create_app
 from jobs_service.settings import CelerySettings, Settings, SMTPSettings
 from redis.asyncio import Redis
+from service_common.testing import migrate_database
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from stack_launcher.infra import Infra
 from stack_launcher.net import free_port, wait_for_port
 from stack_launcher.supervisor import ProcessSpec, Supervisor
 
 FAIL_FIRST = 2
-SWEEPER_AFTER_S = 10
+SWEEPER_AFTER_S = 60
 WORKER_START_TIMEOUT_S = 60.0
 
 
@@ -163,9 +165,12 @@ def _receiver(name: str, port: int, record: Path, secret: str, fail_first: int) 
 
 
 @pytest.fixture(scope="module")
-def worker_settings(settings: Settings, peers: Peers) -> Settings:
-    # A short visibility timeout, so a SIGKILLed worker's jobs come back within the test, and a
-    # sweeper (in the API) that publishes a lost job again soon after.
+def worker_settings(settings: Settings, peers: Peers, infra: Infra) -> Settings:
+    # A database of its own: the API's sweeper would publish what other tests left owed.
+    dsn = migrate_database(infra.create_database, "jobs_worker_tests", "jobs_service")
+    # A short visibility timeout, so a SIGKILLed worker's jobs come back within the test. The
+    # sweeper (in the API) waits longer than any test here does, so that test shows the broker
+    # bringing them back, not the sweeper; the lost-job test writes rows already an hour old.
     celery = CelerySettings(
         queue=f"{settings.celery.queue}-worker",
         visibility_timeout_s=8,
@@ -175,6 +180,7 @@ def worker_settings(settings: Settings, peers: Peers) -> Settings:
     )
     return settings.model_copy(
         update={
+            "db": settings.db.model_copy(update={"url": dsn}),
             "celery": celery,
             "smtp": SMTPSettings(port=peers.smtp_port),
             "user_url": peers.user_url,

@@ -9,9 +9,10 @@ sends again, which is why the email carries a stable Message-ID and the webhook 
 for the receiver to dedupe on.
 
 A delivery is given up, and never sent later, when asking again cannot help: the endpoint
-refused it (3xx/4xx but 429), it failed `max_attempts` times, the webhook_url was removed, or the
-user service no longer knows the user. A transient failure of our own user service is not the
-third party's: the task retries it, and after that the sweeper does.
+refused it (3xx/4xx but 429), it failed `max_attempts` times, the webhook_url was removed or is
+not a URL, the user service no longer knows the user (404), or the report has no file. A failure
+of our own user service is not the third party's: the task retries it, then the sweeper does,
+until `give_up_after_s`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from jobs_service.runtime import Resources
 
 log = logging.getLogger(__name__)
 
+USER_GONE = (404, 410)  # the user service's answers that mean the user will not come back
+
 
 class DeliveryFailed(Exception):
     """A third party did not take a delivery this time; the task retries it with backoff."""
@@ -48,8 +51,9 @@ async def deliver_email(resources: Resources, *, report_id: UUID) -> bool:
         if me is None:
             return False
         pdf = await repository.file_content(session, report_id=report_id)
-        if pdf is None:
-            raise RuntimeError(f"report {report_id} is done without a file")
+        if pdf is None:  # render stores the file before it marks the report done: a bug
+            await _give_up(session, report_id=report_id, channel="email", error="no file")
+            return False
         message = report_email(
             sender=resources.settings.smtp.sender,
             to=me["email"],
@@ -96,6 +100,9 @@ async def deliver_webhook(resources: Resources, *, report_id: UUID) -> bool:
         }
         try:
             response = await resources.webhooks.post(url, content=body, headers=headers)
+        except httpx.InvalidURL as exc:
+            await _give_up(session, report_id=report_id, channel="webhook", error=repr(exc))
+            return False
         except httpx.TransportError as exc:  # timeouts included
             error = f"webhook endpoint unreachable: {exc!r}"
             await _failed_attempt(resources, session, owed=owed, report_id=report_id, error=error)
@@ -124,9 +131,18 @@ async def _owner(
     """Return the report owner's profile and prefs; None (and given up) when the user is gone."""
     try:
         return await peers.get_me(resources.users, user_id=owed["user_id"])
-    except PeerError as exc:  # a 4xx: the user service does not know the user any more
-        await _give_up(session, report_id=report_id, channel=channel, error=exc.detail)
-        return None
+    except Exception as exc:
+        if isinstance(exc, PeerError) and exc.status_code in USER_GONE:
+            await _give_up(session, report_id=report_id, channel=channel, error=exc.detail)
+            return None
+        await _touch(session, report_id=report_id, channel=channel)
+        raise
+
+
+async def _touch(session: AsyncSession, *, report_id: UUID, channel: Channel) -> None:
+    # The job is alive, retrying on its own: the sweeper must not start a second one beside it.
+    await repository.touch_delivery(session, report_id=report_id, channel=channel)
+    await session.commit()
 
 
 async def _give_up(session: AsyncSession, *, report_id: UUID, channel: Channel, error: str) -> None:

@@ -76,6 +76,9 @@ _RECORD_ATTEMPT = text(
     WHERE report_id = :id AND channel = :channel
     """
 )
+_TOUCH_DELIVERY = text(
+    "UPDATE jobs.deliveries SET touched_at = now() WHERE report_id = :id AND channel = :channel"
+)
 _GIVE_UP = text(
     """
     UPDATE jobs.deliveries SET given_up_at = now(), last_error = :error, touched_at = now()
@@ -154,6 +157,11 @@ async def record_attempt(
     await session.execute(_RECORD_ATTEMPT, params)
 
 
+async def touch_delivery(session: AsyncSession, *, report_id: UUID, channel: Channel) -> None:
+    """Record that a delivery's job is alive (retrying), so the sweeper leaves it alone."""
+    await session.execute(_TOUCH_DELIVERY, {"id": report_id, "channel": channel})
+
+
 async def give_up(session: AsyncSession, *, report_id: UUID, channel: Channel, error: str) -> None:
     """End a delivery that asking again will not make succeed."""
     await session.execute(_GIVE_UP, {"id": report_id, "channel": channel, "error": error[:500]})
@@ -163,61 +171,3 @@ async def file_content(session: AsyncSession, *, report_id: UUID) -> bytes | Non
     """Return the stored PDF."""
     content: bytes | None = await session.scalar(_FILE_CONTENT, {"id": report_id})
     return content
-
-
-# The sweeper's queries. A stalled job is owed and has not moved for :age seconds; claiming one
-# moves it (touched_at), so of several sweepers one publishes it, and not again for :age seconds.
-_OWED_REPORT = "status IN ('queued', 'running')"
-_OWED_DELIVERY = "delivered_at IS NULL AND given_up_at IS NULL"
-_STALE = "touched_at < now() - make_interval(secs => :age)"
-_ANY_STALLED = text(
-    f"""
-    SELECT EXISTS (SELECT FROM jobs.reports WHERE {_OWED_REPORT} AND {_STALE})
-        OR EXISTS (SELECT FROM jobs.deliveries WHERE {_OWED_DELIVERY} AND {_STALE})
-    """
-)
-_CLAIM_STALLED_REPORTS = text(
-    f"""
-    UPDATE jobs.reports SET touched_at = now()
-    WHERE id IN (
-        SELECT id FROM jobs.reports WHERE {_OWED_REPORT} AND {_STALE}
-        ORDER BY touched_at LIMIT :limit
-        FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id
-    """
-)
-_CLAIM_STALLED_DELIVERIES = text(
-    f"""
-    UPDATE jobs.deliveries AS d SET touched_at = now()
-    FROM (
-        SELECT report_id, channel FROM jobs.deliveries WHERE {_OWED_DELIVERY} AND {_STALE}
-        ORDER BY touched_at LIMIT :limit
-        FOR UPDATE SKIP LOCKED
-    ) AS stalled
-    WHERE d.report_id = stalled.report_id AND d.channel = stalled.channel
-    RETURNING d.report_id, d.channel
-    """
-)
-
-
-async def any_stalled(session: AsyncSession, *, older_than_s: float) -> bool:
-    """Return whether any owed render or delivery has not moved for this long."""
-    return bool(await session.scalar(_ANY_STALLED, {"age": older_than_s}))
-
-
-async def claim_stalled_reports(
-    session: AsyncSession, *, older_than_s: float, limit: int
-) -> list[UUID]:
-    """Mark stalled reports as moved now and return their ids."""
-    result = await session.execute(_CLAIM_STALLED_REPORTS, {"age": older_than_s, "limit": limit})
-    return list(result.scalars())
-
-
-async def claim_stalled_deliveries(
-    session: AsyncSession, *, older_than_s: float, limit: int
-) -> list[tuple[UUID, Channel]]:
-    """Mark stalled deliveries as moved now and return their (report id, channel) pairs."""
-    params = {"age": older_than_s, "limit": limit}
-    result = await session.execute(_CLAIM_STALLED_DELIVERIES, params)
-    return [(row.report_id, row.channel) for row in result]

@@ -1,10 +1,15 @@
 """When each owed job last moved, and deliveries that were given up.
 
-`touched_at` is the sweeper's clock (see pipeline/sweeper.py): set when a report is created, taken
-by a worker or published again, and when a delivery is owed, attempted or published again. A row
-still owed whose `touched_at` is old has lost its message. `given_up_at` ends a delivery that
-will not succeed by asking again (refused, retries spent, the user gone), so nothing sends it
-later; `last_error` says why.
+`touched_at` is the sweeper's clock (see sweeper/service.py): set when a report is created, taken
+by a worker or published again, and when a delivery is owed, attempted, retried or published
+again. A row still owed whose `touched_at` is old has lost its message. `given_up_at` ends a
+delivery that will not succeed by asking again (refused, retries spent, the user gone), so
+nothing sends it later; `last_error` says why.
+
+Before this revision a delivery that would never succeed (refused, retries spent) stayed without
+delivered_at, like one still in flight. So that the sweeper does not send those months late, an
+undelivered row of a report done more than 15 minutes before the upgrade is given up here; the
+newer ones are most likely in flight, and are left owed.
 
 Revision ID: jobs_0002
 Revises: jobs_0001
@@ -31,6 +36,11 @@ def upgrade() -> None:
             ADD COLUMN last_error text;
         CREATE INDEX ix_deliveries_owed_touched ON jobs.deliveries (touched_at)
             WHERE delivered_at IS NULL AND given_up_at IS NULL;
+        UPDATE jobs.deliveries AS d
+        SET given_up_at = now(), last_error = 'undelivered before jobs_0002, not sent again'
+        FROM jobs.reports AS r
+        WHERE r.id = d.report_id AND d.delivered_at IS NULL
+          AND r.completed_at < now() - interval '15 minutes';
         """
     )
 

@@ -1,0 +1,1 @@
+"""The sweeper: publish again what the broker lost, end what stayed owed too long."""
