@@ -169,6 +169,8 @@ def headline(faults: dict[str, dict[str, Any]]) -> list[str]:
     overload = "test_overload_is_shed_with_retry_after_and_the_stack_recovers"
     during_redis = faults.get(redis, {}).get("during", {})
     during_pg = faults.get(postgres, {}).get("during", {})
+    swept = faults.get(worker, {}).get("published_again_by_sweeper")
+    republished = round(sum(swept.values())) if isinstance(swept, dict) else "-"
     return [
         "| fault | errors in the fault window | recovery | lost |",
         "|---|---|---|---|",
@@ -179,8 +181,9 @@ def headline(faults: dict[str, dict[str, Any]]) -> list[str]:
         f" ({_cell(get(postgres, 'error_statuses'))}) | {get(postgres, 'recovery_s')} s | "
         f"writes acknowledged {get(postgres, 'writes_answered_ok')}, applied "
         f"{get(postgres, 'writes_applied')} |",
-        f"| Celery worker SIGKILL | - | all {get(worker, 'reports')} final after "
-        f"{get(worker, 'all_final_after_s')} s | jobs lost **{get(worker, 'jobs_lost')}**, "
+        f"| Celery worker SIGKILL at a BRPOP | - | all {get(worker, 'reports')} final after "
+        f"{get(worker, 'all_final_after_s')} s, {republished} lost by the broker and published "
+        f"again by the sweeper | jobs lost **{get(worker, 'jobs_lost')}**, "
         f"duplicate emails {get(worker, 'duplicate_emails')}, duplicate webhooks "
         f"{get(worker, 'duplicate_webhooks')} |",
         f"| Overload ~3x | shed {get(overload, 'shed')} (all with Retry-After: "
