@@ -10,9 +10,9 @@ for the receiver to dedupe on.
 
 A delivery is given up, and never sent later, when asking again cannot help: the endpoint
 refused it (3xx/4xx but 429), it failed `max_attempts` times, the webhook_url was removed or is
-not a URL, the user service no longer knows the user (404), or the report has no file. A failure
-of our own user service is not the third party's: the task retries it, then the sweeper does,
-until `give_up_after_s`.
+not a URL, the user service no longer knows the user (404, 410), or the report has no file. A
+failure of our own user service is not the third party's: the task retries it, then the sweeper
+does, until `give_up_after_s`.
 """
 
 from __future__ import annotations

@@ -96,7 +96,12 @@ class Sweeper:
             )
             await session.commit()
         await self._publish(renders, deliveries)
-        return Sweep(renders, deliveries, 0, len(users), len(given_up))
+        return Sweep(
+            renders=renders,
+            deliveries=deliveries,
+            failed_reports=len(users),
+            given_up_deliveries=len(given_up),
+        )
 
     async def run(self) -> None:
         """Sweep every `sweep_interval_s` until cancelled; a failed sweep is tried again."""
