@@ -55,7 +55,25 @@ def test_dashboard_costs_at_most_three_statements_cold_and_one_warm(
 
     warm = client.get("/v1/me/dashboard", headers=auth)
     assert warm.json() == cold.json()
-    assert evidence(warm)[0] <= 1, f"warm dashboard ran {evidence(warm)[0]} statements"
+    assert evidence(warm) == (0, 0, 0), "both views are read at the edge: no hop, no statement"
+
+
+def test_a_public_profile_keeps_its_etag_from_the_owner_to_the_edge(
+    after_stack: Stack, client: httpx.Client
+) -> None:
+    auth = register_and_login(client, "etag@example.com")
+    user_id = client.get("/v1/me", headers=auth).json()["id"]
+    cold = client.get(f"/v1/users/{user_id}")  # the user service renders and caches it
+    warm = client.get(f"/v1/users/{user_id}")  # core_api reads the cached view
+    assert (cold.status_code, warm.status_code) == (200, 200)
+    assert (evidence(cold)[1], evidence(warm)[1]) == (1, 0)
+    assert warm.headers["etag"] == cold.headers["etag"]
+    assert (
+        client.get(
+            f"/v1/users/{user_id}", headers={"If-None-Match": cold.headers["etag"]}
+        ).status_code
+        == 304
+    )
 
 
 def test_reads_are_served_from_postgres_while_redis_is_down(

@@ -20,12 +20,14 @@ from core_api.app import create_app
 from core_api.auth.guard import LoginGuard
 from core_api.peers import Peers
 from core_api.settings import DownloadSettings, Settings
+from core_api.users.views import UserViews
 from fastapi import FastAPI
 from service_common.ratelimit import RateLimiter
 from service_common.redis import create_redis
 from service_common.settings import JWTSettings, RedisSettings
 from service_common.testing import asgi_client, lifespan_state
 from service_common.tokens import TokenCodec
+from service_common.views import ViewReader
 from stack_launcher.infra import Infra
 
 REDIS_DB = 5  # core_api's tests only; flushing it touches no other suite's keys
@@ -129,6 +131,7 @@ async def redis_down(state: dict[str, Any], settings: Settings) -> AsyncIterator
     url = closed_port_redis_url()
     dead = create_redis(url, socket_timeout_s=0.2)
     state["redis"] = dead
+    state["views"] = UserViews(ViewReader(dead), settings.views)
     state["login_guard"] = LoginGuard(RateLimiter(url, socket_timeout_s=0.2), settings.login_limits)
     yield
     await dead.aclose()

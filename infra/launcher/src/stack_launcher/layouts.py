@@ -148,6 +148,8 @@ def after_processes(config: StackConfig, fixes: Fixes = ALL_ON) -> list[ProcessS
                 "CORE_API_IDENTITY_URL": url["identity"],
                 "CORE_API_USER_URL": url["user"],
                 "CORE_API_JOBS_URL": url["jobs"],
+                # Without the cache fix the edge reads no cached views either.
+                **({} if fixes.cache else {"CORE_API_VIEWS__ENABLED": "false"}),
             },
         ),
         # Forked services: one worker each, on their own settings prefix.

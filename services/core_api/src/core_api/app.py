@@ -11,6 +11,7 @@ from service_common.app import create_app as create_service_app
 from service_common.ratelimit import RateLimiter
 from service_common.resources import REDIS_READY, open_http, open_redis
 from service_common.tokens import TokenCodec
+from service_common.views import ViewReader
 
 from core_api.auth.guard import LoginGuard
 from core_api.auth.router import router as auth_router
@@ -19,6 +20,7 @@ from core_api.peers import Peers
 from core_api.reports.router import router as reports_router
 from core_api.settings import Settings
 from core_api.users.router import router as users_router
+from core_api.users.views import UserViews
 
 NAME = "core_api"
 
@@ -32,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        redis_settings = settings.redis
+        redis_settings, views = settings.redis, settings.views
         limiter = RateLimiter(redis_settings.url, socket_timeout_s=redis_settings.socket_timeout_s)
         async with (
             open_redis(redis_settings) as redis,
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "tokens": tokens,
                 "redis": redis,
                 "peers": Peers(http, settings),
+                "views": UserViews(ViewReader(redis, enabled=views.enabled), views),
                 "login_guard": LoginGuard(limiter, settings.login_limits),
             }
 

@@ -17,6 +17,7 @@ from core_api.auth.guard import LoginGuard
 from core_api.peers import Peers
 from core_api.security import authenticate, client_ip
 from core_api.settings import Settings
+from core_api.users.views import UserViews
 
 
 async def get_settings(request: Request) -> Settings:
@@ -29,6 +30,12 @@ async def get_peers(request: Request) -> Peers:
     """Return the peer services on the process's shared HTTP client."""
     peers: Peers = request.state.peers
     return peers
+
+
+async def get_views(request: Request) -> UserViews:
+    """Return the owners' cached views, read straight from Redis."""
+    views: UserViews = request.state.views
+    return views
 
 
 async def get_redis(request: Request) -> Redis:
@@ -46,6 +53,7 @@ async def get_login_guard(request: Request) -> LoginGuard:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PeersDep = Annotated[Peers, Depends(get_peers)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
+ViewsDep = Annotated[UserViews, Depends(get_views)]
 LoginGuardDep = Annotated[LoginGuard, Depends(get_login_guard)]
 
 

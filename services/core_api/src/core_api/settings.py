@@ -26,6 +26,18 @@ class LoginLimits(BaseModel):
     per_ip: str = "20/minute"
 
 
+class ViewSettings(BaseModel):
+    """The owners' cached views read at the edge (service_common.views): prefixes and a switch.
+
+    Off only for the bench ladder's rungs without the cache; the prefixes are the owners' own
+    (`USER_CACHE_PREFIX`, and the jobs service's fixed "jobs").
+    """
+
+    enabled: bool = True
+    user_prefix: str = Field(default="user", min_length=1, max_length=40)
+    jobs_prefix: str = Field(default="jobs", min_length=1, max_length=40)
+
+
 class Settings(ServiceSettings):
     """E.g. `CORE_API_JWT__SECRET`, `CORE_API_DOWNLOADS__SECRET`, `CORE_API_USER_URL`."""
 
@@ -37,6 +49,7 @@ class Settings(ServiceSettings):
     jwt: JWTSettings = JWTSettings()
     downloads: DownloadSettings = DownloadSettings()
     login_limits: LoginLimits = LoginLimits()
+    views: ViewSettings = ViewSettings()
 
     identity_url: str = "http://127.0.0.1:8101"
     user_url: str = "http://127.0.0.1:8102"

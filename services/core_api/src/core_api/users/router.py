@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Response, status
 from service_common.responses import OrjsonResponse
 
-from core_api.deps import CurrentUser, PeersDep
+from core_api.deps import CurrentUser, PeersDep, ViewsDep
 from core_api.schemas import AUTHENTICATED_ERRORS, PEER_ERRORS, errors
 from core_api.users import service
 from core_api.users.schemas import (
@@ -36,8 +36,9 @@ BIGINT_MAX = 2**63 - 1
 
 
 @router.get("/me", response_model=MeRead, responses=AUTHENTICATED_ERRORS)
-async def get_me(user: CurrentUser, peers: PeersDep) -> Response:
-    return Response(await service.get_me(peers=peers, user_id=user.user_id), media_type=JSON)
+async def get_me(user: CurrentUser, peers: PeersDep, views: ViewsDep) -> Response:
+    body = await service.get_me(peers=peers, views=views, user_id=user.user_id)
+    return Response(body, media_type=JSON)
 
 
 @router.patch("/me", response_model=MeRead, responses=AUTHENTICATED_ERRORS)
@@ -64,8 +65,8 @@ async def list_events(
 
 
 @router.get("/me/dashboard", response_model=DashboardRead, responses=AUTHENTICATED_ERRORS)
-async def dashboard(user: CurrentUser, peers: PeersDep) -> Response:
-    return OrjsonResponse(await service.dashboard(peers=peers, user_id=user.user_id))
+async def dashboard(user: CurrentUser, peers: PeersDep, views: ViewsDep) -> Response:
+    return OrjsonResponse(await service.dashboard(peers=peers, views=views, user_id=user.user_id))
 
 
 # Public data (no email), so no token is needed and shared caches may keep it for a minute.
@@ -77,9 +78,10 @@ async def dashboard(user: CurrentUser, peers: PeersDep) -> Response:
 async def get_public_profile(
     user_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)],
     peers: PeersDep,
+    views: ViewsDep,
     if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> Response:
-    body = await service.get_public_profile(peers=peers, user_id=user_id)
+    body = await service.get_public_profile(peers=peers, views=views, user_id=user_id)
     etag = service.weak_etag(body)
     headers = {"ETag": etag, "Cache-Control": PUBLIC_CACHE}
     if service.etag_matches(if_none_match, etag):

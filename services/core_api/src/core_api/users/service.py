@@ -1,4 +1,8 @@
-"""Profile, preferences, activity and the dashboard, each in one hop to its owners."""
+"""Profile, preferences, activity and the dashboard: from the owners' cached views, or one hop.
+
+Reads of /me, a public profile and the dashboard look at the owners' cached views first (see
+`core_api.users.views`); a write always goes to the owner, which drops the views it changes.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,17 @@ from typing import Any
 
 from core_api.peers import Peers, concurrently, read_json
 from core_api.users.schemas import PrefsUpdate, ProfileUpdate
+from core_api.users.views import UserViews, parse_object
+
+ACTIVITY_KEYS = ("user", "recent_events", "events_7d")
+REPORTS_KEYS = ("reports_total", "reports_pending", "recent_reports")
 
 
-async def get_me(*, peers: Peers, user_id: int) -> bytes:
+async def get_me(*, peers: Peers, views: UserViews, user_id: int) -> bytes:
     """Return the user with profile and preferences, as the user service renders it."""
+    (cached,) = await views.read(user_id, views.me)
+    if cached is not None:
+        return cached
     response = await peers.request(peers.user, "GET", f"/internal/users/{user_id}/me")
     return response.content
 
@@ -34,8 +45,11 @@ async def replace_prefs(*, peers: Peers, user_id: int, prefs: PrefsUpdate) -> by
     return response.content
 
 
-async def get_public_profile(*, peers: Peers, user_id: int) -> bytes:
+async def get_public_profile(*, peers: Peers, views: UserViews, user_id: int) -> bytes:
     """Return what anyone may see of a user."""
+    (cached,) = await views.read(user_id, views.public)
+    if cached is not None:
+        return cached
     response = await peers.request(peers.user, "GET", f"/internal/users/{user_id}/public")
     return response.content
 
@@ -66,16 +80,21 @@ async def list_events(*, peers: Peers, user_id: int, limit: int, cursor: str | N
     return response.content
 
 
-async def dashboard(*, peers: Peers, user_id: int) -> dict[str, Any]:
-    """Compose the dashboard from the user's and jobs' summaries, fetched concurrently."""
-    activity_response, reports_response = await concurrently(
-        peers.request(peers.user, "GET", f"/internal/users/{user_id}/dashboard"),
-        peers.request(peers.jobs, "GET", f"/internal/users/{user_id}/reports-summary"),
-    )
-    activity = read_json(peers.user, activity_response, "user", "recent_events", "events_7d")
-    reports = read_json(
-        peers.jobs, reports_response, "reports_total", "reports_pending", "recent_reports"
-    )
+async def dashboard(*, peers: Peers, views: UserViews, user_id: int) -> dict[str, Any]:
+    """Compose the dashboard from the user's and jobs' summaries, cached or fetched concurrently."""
+    cached_activity, cached_reports = await views.read(user_id, views.activity, views.reports)
+    activity = parse_object(cached_activity, *ACTIVITY_KEYS)
+    reports = parse_object(cached_reports, *REPORTS_KEYS)
+    calls = []
+    if activity is None:
+        calls.append(peers.request(peers.user, "GET", f"/internal/users/{user_id}/dashboard"))
+    if reports is None:
+        calls.append(peers.request(peers.jobs, "GET", f"/internal/users/{user_id}/reports-summary"))
+    fetched = iter(await concurrently(*calls)) if calls else iter(())
+    if activity is None:
+        activity = read_json(peers.user, next(fetched), *ACTIVITY_KEYS)
+    if reports is None:
+        reports = read_json(peers.jobs, next(fetched), *REPORTS_KEYS)
     return {
         "user": activity["user"],
         "recent_events": activity["recent_events"],

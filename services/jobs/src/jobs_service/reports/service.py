@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import orjson
 from service_common.cache import Cache
 from service_common.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
+from service_common.views import REPORTS_SUMMARY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs_service.reports import repository
@@ -19,7 +20,8 @@ from jobs_service.reports.schemas import ReportCreate, ReportRead, ReportsSummar
 log = logging.getLogger(__name__)
 
 CACHE_PREFIX = "jobs"
-SUMMARY_NAMESPACE = "summary"
+# A view (service_common.views): core_api reads the cached summary directly.
+SUMMARY_NAMESPACE = REPORTS_SUMMARY
 
 
 def request_hash(payload: ReportCreate) -> str:

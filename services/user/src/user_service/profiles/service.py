@@ -66,7 +66,10 @@ async def get_public(*, session: AsyncSession, cache: Cache, user_id: int) -> Pu
 
     async def load() -> dict[str, object] | None:
         row = await repository.select_public(session, user_id=user_id)
-        return None if row is None else dict(row)
+        # Rendered as the route answers it: core_api serves this entry as it is (a view).
+        if row is None:
+            return None
+        return PublicProfileRead.model_validate(dict(row)).model_dump(mode="json")
 
     cached = await cache.get_or_load(PUBLIC, user_id, load, ttl_s=PUBLIC_TTL_S)
     if cached is None:
