@@ -101,6 +101,51 @@ def test_bad_tokens_are_unauthorized(token_factory: object, reason: str) -> None
         codec().verify(token, expected_type="access")
 
 
+def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens = codec()
+    token, _ = tokens.issue(user_id=7, session_id="s1", token_type="access", ttl_s=60)
+    tokens.verify(token, expected_type="access")  # verified in full, now remembered
+    later = time.time() + 60 + 6  # past exp and the 5 s leeway
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(Unauthorized, match="expired"):
+        tokens.verify(token, expected_type="access")
+
+
+def test_a_remembered_token_keeps_its_type() -> None:
+    tokens = codec()
+    refresh, _ = tokens.issue(user_id=7, session_id="s1", token_type="refresh", ttl_s=60)
+    tokens.verify(refresh, expected_type="refresh")
+    with pytest.raises(Unauthorized, match="expected an access token"):
+        tokens.verify(refresh, expected_type="access")
+
+
+def test_an_altered_copy_of_a_remembered_token_is_checked_in_full() -> None:
+    tokens = codec()
+    token, _ = tokens.issue(user_id=7, session_id="s1", token_type="access", ttl_s=60)
+    tokens.verify(token, expected_type="access")
+    header, payload, signature = token.split(".")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged_payload = jwt.encode({**claims, "sub": "8"}, OTHER_KEY, algorithm="HS256").split(".")[1]
+    for forged in (f"{header}.{forged_payload}.{signature}", token + "x", token[:-1]):
+        with pytest.raises(Unauthorized):
+            tokens.verify(forged, expected_type="access")
+
+
+def test_the_remembered_tokens_are_bounded() -> None:
+    from service_common import tokens as module
+
+    codec_ = codec()
+    issued = [
+        codec_.issue(user_id=i, session_id="s", token_type="access", ttl_s=60)[0]
+        for i in range(1, module.VERIFIED_CACHE_SIZE + 3)
+    ]
+    for token in issued:
+        codec_.verify(token, expected_type="access")
+    assert len(codec_._verified) == module.VERIFIED_CACHE_SIZE
+    assert issued[0] not in codec_._verified and issued[-1] in codec_._verified
+    assert codec_.verify(issued[0], expected_type="access").user_id == 1  # verified again
+
+
 @pytest.mark.parametrize("claim", ["exp", "sid", "aud", "typ"])
 def test_token_missing_a_required_claim_is_unauthorized(claim: str) -> None:
     claims = jwt.decode(_forge({}), options={"verify_signature": False})

@@ -1,4 +1,10 @@
-"""JWT issue and verify with PyJWT: one pinned algorithm, required claims, a key of 32+ bytes."""
+"""JWT issue and verify with PyJWT: one pinned algorithm, required claims, a key of 32+ bytes.
+
+A verified token's claims are remembered (a bounded map keyed by the whole token string), so
+the next request with the same token skips the signature check and the JSON decoding; its type
+and expiry are checked again on every use. Only a byte-identical token, which was verified in
+full, can hit: a forged or altered one is a different key and is checked from scratch.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from service_common.errors import Unauthorized
 
 ALGORITHM = "HS256"  # pinned: the token's own header never chooses how it is verified
 MIN_KEY_BYTES = 32
+LEEWAY_S = 5  # clock skew tolerated between the issuer and a verifier
+VERIFIED_CACHE_SIZE = 4096  # tokens remembered per process (~2 MB at most)
 REQUIRED_CLAIMS = ["exp", "iat", "nbf", "sub", "aud", "iss", "jti", "sid", "typ"]
 
 TokenType = Literal["access", "refresh"]
@@ -36,6 +44,7 @@ class TokenCodec:
         self._key = key
         self._issuer = issuer
         self._audience = audience
+        self._verified: dict[str, TokenClaims] = {}
 
     def issue(
         self,
@@ -70,6 +79,19 @@ class TokenCodec:
 
     def verify(self, token: str, *, expected_type: TokenType) -> TokenClaims:
         """Check signature, algorithm, time, issuer, audience and type, or raise Unauthorized."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._decode(token)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                del self._verified[next(iter(self._verified))]  # the oldest entry
+            self._verified[token] = claims
+        if claims.token_type != expected_type:
+            raise Unauthorized(f"expected an {expected_type} token")
+        if claims.expires_at + LEEWAY_S < time.time():
+            raise Unauthorized("token expired")
+        return claims
+
+    def _decode(self, token: str) -> TokenClaims:
         try:
             payload = jwt.decode(
                 token,
@@ -78,20 +100,21 @@ class TokenCodec:
                 audience=self._audience,
                 issuer=self._issuer,
                 options={"require": REQUIRED_CLAIMS},
-                leeway=5,
+                leeway=LEEWAY_S,
             )
-            if payload["typ"] != expected_type:
-                raise Unauthorized(f"expected an {expected_type} token")
+            token_type = payload["typ"]
+            if token_type not in ("access", "refresh"):
+                raise Unauthorized("invalid token")
             return TokenClaims(
                 user_id=int(payload["sub"]),
                 session_id=str(payload["sid"]),
                 token_id=str(payload["jti"]),
-                token_type=expected_type,
+                token_type=token_type,
                 expires_at=int(payload["exp"]),
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("token expired") from exc
-        except (jwt.InvalidTokenError, ValueError, KeyError) as exc:
+        except (jwt.InvalidTokenError, ValueError, KeyError, TypeError) as exc:
             raise Unauthorized("invalid token") from exc
 
 
