@@ -12,6 +12,7 @@ import httpx
 import orjson
 
 from service_common import evidence
+from service_common.aiohttp_transport import AiohttpTransport
 from service_common.errors import AppError, BadGateway, GatewayTimeout, ServiceUnavailable
 
 
@@ -21,15 +22,18 @@ def create_http_client(
     timeout_s: float = 3.0,
     connect_timeout_s: float = 1.0,
     max_connections: int = 200,
-    max_keepalive: int = 50,
 ) -> httpx.AsyncClient:
-    """Create a pooled client: connections are kept alive and reused across requests."""
+    """Create a pooled client: connections are kept alive and reused across requests.
+
+    The pool is aiohttp's (see `aiohttp_transport`): up to `max_connections`, idle ones kept
+    for a few seconds. No proxy is taken from the environment: a service's calls go where they
+    are addressed.
+    """
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_keepalive
-        ),
+        transport=AiohttpTransport(max_connections=max_connections),
+        trust_env=False,
     )
 
 

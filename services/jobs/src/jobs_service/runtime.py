@@ -71,9 +71,7 @@ class WorkerRuntime:
         db = await enter(open_database(db_settings, name="jobs-worker"))
         redis = await enter(open_redis(settings.redis))
         users = await enter(open_http(base_url=settings.user_url, max_connections=10))
-        webhooks = await enter(
-            open_http(timeout_s=settings.webhook.timeout_s, max_connections=10, max_keepalive=5)
-        )
+        webhooks = await enter(open_http(timeout_s=settings.webhook.timeout_s, max_connections=10))
         cache = Cache(redis, prefix=CACHE_PREFIX, enabled=settings.cache_enabled)
         return Resources(settings, db, redis, cache, users, webhooks)
 
