@@ -44,7 +44,9 @@ def test_http_and_tcp_readiness(tmp_path: Path) -> None:
         assert all(supervisor.is_running(name) for name in ("web", "tcp", "worker"))
         stats = {stat.name: stat for stat in supervisor.stats()}
         assert stats["web"].rss_bytes > 1_000_000
-        assert supervisor.total_rss() == sum(stat.rss_bytes for stat in stats.values())
+        # Two readings of live processes: a page or two may come and go between them.
+        summed = sum(stat.rss_bytes for stat in stats.values())
+        assert abs(supervisor.total_rss() - summed) <= 1 << 20, (supervisor.total_rss(), summed)
         assert supervisor.process_count() == 3
 
 
