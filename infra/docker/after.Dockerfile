@@ -98,16 +98,21 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 
 # Shared runtime: the interpreter without its own installers, a fixed non-root uid/gid (numeric,
 # so Kubernetes' runAsNonRoot can verify it) and the probe script.
+# /run/prometheus: the HTTP services' PROMETHEUS_MULTIPROC_DIR (set in their targets), where
+# every gunicorn worker writes its metrics and /metrics adds them up. Owned by the app user for a
+# writable container; under a read-only root file system mount a tmpfs there (compose: tmpfs,
+# k8s: a Memory emptyDir, docker run: --tmpfs /run/prometheus).
 FROM python-base AS runtime
 RUN python -m pip uninstall --yes --quiet pip setuptools wheel \
     && groupadd --system --gid 10001 app \
-    && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app
+    && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app \
+    && mkdir /run/prometheus && chown 10001:10001 /run/prometheus
 COPY infra/docker/healthcheck.py /opt/healthcheck.py
 WORKDIR /opt
 
 FROM runtime AS identity
 COPY --from=build-identity /opt/venv /opt/venv
-ENV PORT=8101 WEB_CONCURRENCY=2
+ENV PORT=8101 WEB_CONCURRENCY=2 PROMETHEUS_MULTIPROC_DIR=/run/prometheus
 EXPOSE 8101
 USER 10001:10001
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
@@ -116,7 +121,7 @@ CMD ["gunicorn", "--config", "python:service_common.gunicorn_conf", "identity_se
 
 FROM runtime AS user
 COPY --from=build-user /opt/venv /opt/venv
-ENV PORT=8102 WEB_CONCURRENCY=2
+ENV PORT=8102 WEB_CONCURRENCY=2 PROMETHEUS_MULTIPROC_DIR=/run/prometheus
 EXPOSE 8102
 USER 10001:10001
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
@@ -125,7 +130,7 @@ CMD ["gunicorn", "--config", "python:service_common.gunicorn_conf", "user_servic
 
 FROM runtime AS jobs
 COPY --from=build-jobs /opt/venv /opt/venv
-ENV PORT=8103 WEB_CONCURRENCY=2
+ENV PORT=8103 WEB_CONCURRENCY=2 PROMETHEUS_MULTIPROC_DIR=/run/prometheus
 EXPOSE 8103
 USER 10001:10001
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
@@ -134,7 +139,7 @@ CMD ["gunicorn", "--config", "python:service_common.gunicorn_conf", "jobs_servic
 
 FROM runtime AS core-api
 COPY --from=build-core-api /opt/venv /opt/venv
-ENV PORT=8000 WEB_CONCURRENCY=2
+ENV PORT=8000 WEB_CONCURRENCY=2 PROMETHEUS_MULTIPROC_DIR=/run/prometheus
 EXPOSE 8000
 USER 10001:10001
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \

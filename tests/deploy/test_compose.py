@@ -123,6 +123,16 @@ def test_after_layout_wiring(compose_after: dict[str, Any]) -> None:
     assert services["migrations"]["build"]["target"] == "migrate"
 
 
+def test_http_services_add_up_their_workers_metrics_on_a_tmpfs(
+    compose_after: dict[str, Any],
+) -> None:
+    services = compose_after["services"]
+    for name in ("core-api", "identity", "user", "jobs"):
+        path = services[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        assert path in services[name]["tmpfs"], f"{name}: PROMETHEUS_MULTIPROC_DIR on no tmpfs"
+    assert "PROMETHEUS_MULTIPROC_DIR" not in services["jobs-worker"]["environment"]
+
+
 def test_third_party_stand_ins_run_as_specified(compose_after: dict[str, Any]) -> None:
     services = compose_after["services"]
     assert services["smtp-sink"]["command"] == [

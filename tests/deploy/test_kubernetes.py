@@ -219,6 +219,27 @@ def test_service_monitor_scrapes_every_http_service(
     assert [(e["port"], e["path"]) for e in monitor["spec"]["endpoints"]] == [("http", "/metrics")]
 
 
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_http_services_add_up_their_workers_metrics_in_memory(
+    rendered: dict[str, list[dict[str, Any]]], name: str
+) -> None:
+    """A scrape reaches one gunicorn worker: each writes its metrics to PROMETHEUS_MULTIPROC_DIR,
+    a Memory emptyDir (the root file system is read-only), and /metrics adds them up."""
+    deployments = by_kind(rendered[name], "Deployment")
+    for service in set(HTTP_SERVICES) | set(FORKS):
+        spec = pod_spec(deployments[service])
+        (container,) = spec["containers"]
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+        path = env.get("PROMETHEUS_MULTIPROC_DIR")
+        assert path in mounts, f"{service}: PROMETHEUS_MULTIPROC_DIR is not a mounted volume"
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        assert volumes[mounts[path]].get("emptyDir", {}).get("medium") == "Memory", service
+    # The Celery worker serves no /metrics: nobody would read its files.
+    (worker,) = pod_spec(deployments["jobs-worker"])["containers"]
+    assert "PROMETHEUS_MULTIPROC_DIR" not in {e["name"] for e in worker.get("env", [])}
+
+
 def test_keda_overlay_scales_the_worker_on_the_celery_queue(
     rendered: dict[str, list[dict[str, Any]]],
 ) -> None:

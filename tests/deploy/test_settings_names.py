@@ -57,8 +57,9 @@ IMAGE_PREFIXES = {
     "jobs-worker": {"JOBS_"},
     "migrate": set(),
 }
-# Read by gunicorn's config, and by the migration runner (one URL for every schema).
-UNPREFIXED = {"PORT", "WEB_CONCURRENCY", "DATABASE_URL"}
+# Read by gunicorn's config (and prometheus_client), and by the migration runner (one URL for
+# every schema).
+UNPREFIXED = {"PORT", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR", "DATABASE_URL"}
 
 
 def split(name: str) -> tuple[str, str] | None:

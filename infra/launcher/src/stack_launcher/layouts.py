@@ -84,6 +84,12 @@ def after_processes(config: StackConfig, fixes: Fixes = ALL_ON) -> list[ProcessS
             argv = [config.python, "-m", "uvicorn", app, "--host", "127.0.0.1",
                     "--port", str(ports[name]), "--loop", "asyncio", "--http", "h11",
                     "--workers", "1", "--log-level", "warning"]  # fmt: skip
+        # Its workers' Prometheus files, summed by /metrics; empty at start (gunicorn_conf). The
+        # Celery worker gets none: it serves no /metrics, so its counters are read by nobody.
+        metrics_dir = config.workdir / "prometheus" / name
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        for stale in metrics_dir.glob("*.db"):  # a previous run's; uvicorn would keep them
+            stale.unlink()
         return ProcessSpec(
             name,
             argv,
@@ -92,6 +98,7 @@ def after_processes(config: StackConfig, fixes: Fixes = ALL_ON) -> list[ProcessS
                 PORT=str(ports[name]),
                 WEB_CONCURRENCY=str(workers),
                 SERVICE_NAME=name,
+                PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
                 **env,
             ),
             port=ports[name],

@@ -2,7 +2,8 @@
 
 A service passes its own lifespan, which opens what it needs (see `resources`) and yields a
 state mapping; this factory wraps it with logging and the loop-lag monitor, and serves
-/healthz (the process is up), /readyz (its database and Redis answer) and /metrics.
+/healthz (the process is up), /readyz (its database and Redis answer) and /metrics (the whole
+service's, added up over its workers when PROMETHEUS_MULTIPROC_DIR is set: see observability).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
@@ -21,7 +22,12 @@ from starlette.responses import Response
 from service_common.errors import error_response, install_error_handlers
 from service_common.evidence import EvidenceMiddleware
 from service_common.middleware import BodySizeLimitMiddleware, ProfilingMiddleware
-from service_common.observability import MetricsMiddleware, configure_logging, monitor_loop_lag
+from service_common.observability import (
+    MetricsMiddleware,
+    configure_logging,
+    metrics_payload,
+    monitor_loop_lag,
+)
 from service_common.openapi import document_error_shape
 from service_common.resources import ReadinessCheck
 from service_common.settings import Environment, ServiceSettings
@@ -108,6 +114,9 @@ def _health_router(readiness: Sequence[ReadinessCheck]) -> APIRouter:
 
     @router.get("/metrics")
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        # Every worker's metrics, added up, under gunicorn (see observability): files to read,
+        # so off the event loop.
+        payload = await asyncio.to_thread(metrics_payload)
+        return Response(payload, media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -17,7 +17,12 @@ from service_common.errors import error_response
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
-IN_FLIGHT = Gauge("http_requests_in_flight", "Requests being served by this process")
+# Across workers (prometheus multiprocess mode), the sum over the live ones.
+IN_FLIGHT = Gauge(
+    "http_requests_in_flight",
+    "Requests being served (by all live workers of the service)",
+    multiprocess_mode="livesum",
+)
 SHED = Counter("http_requests_shed_total", "Requests refused with 503 because of the in-flight cap")
 
 
