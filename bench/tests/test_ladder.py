@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -92,10 +93,10 @@ def test_each_switch_sets_the_configuration_that_turns_its_fix_off(
     fixes = VARIANTS.get(layout, ALL_ON)
     specs = _specs(layout, tmp_path)
 
-    for name in WEB:
+    for name in WEB:  # one worker each in the test environment: no gunicorn master
         argv = " ".join(specs[name].argv)
         if fixes.runtime:
-            assert "-m gunicorn -c python:service_common.gunicorn_conf" in argv
+            assert "-m uvicorn" in argv and "--loop uvloop --http httptools" in argv
         else:
             assert "-m uvicorn" in argv and "--loop asyncio --http h11 --workers 1" in argv
     assert ("jobs_worker" in specs) is fixes.celery
@@ -103,6 +104,21 @@ def test_each_switch_sets_the_configuration_that_turns_its_fix_off(
     cache_off = None if fixes.cache else "false"
     assert specs["user"].env.get("USER_CACHE_ENABLED") == cache_off
     assert specs["jobs"].env.get("JOBS_CACHE_ENABLED") == cache_off
+    assert specs["core_api"].env.get("CORE_API_VIEWS__ENABLED") == cache_off
+
+
+def test_as_deployed_core_api_gets_a_worker_per_core_and_the_others_one_process(
+    tmp_path: Path,
+) -> None:
+    config = replace(_config(tmp_path), environment="production", cpu_count=2)
+    specs = {spec.name: spec for spec in get_layout("after")(config)}
+
+    core_api = " ".join(specs["core_api"].argv)
+    assert "-m gunicorn -c python:service_common.gunicorn_conf" in core_api
+    assert specs["core_api"].env["WEB_CONCURRENCY"] == "2"
+    for name in ("identity", "user", "jobs"):
+        argv = " ".join(specs[name].argv)
+        assert "-m uvicorn" in argv and "--loop uvloop --http httptools" in argv
 
 
 def test_the_services_read_the_switches_from_their_settings() -> None:
@@ -170,11 +186,11 @@ def test_the_switches_change_what_a_running_stack_does(running: Any) -> None:
     if not fixes.celery:
         assert report["status"] == "done"
     assert ("jobs_worker" in running.supervisor.names) is fixes.celery
-    # runtime: plain uvicorn on asyncio and h11 instead of gunicorn.
+    # runtime: uvicorn on asyncio and h11 instead of uvloop and httptools.
     for name in WEB:
         command = " ".join(psutil.Process(running.supervisor.pid(name)).cmdline())
         assert ("--http h11" in command) is (not fixes.runtime)
-        assert ("gunicorn" in command) is fixes.runtime
+        assert ("--http httptools" in command) is fixes.runtime
 
 
 # -- the report from a synthetic result ---------------------------------------------------------

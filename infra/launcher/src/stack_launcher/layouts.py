@@ -55,13 +55,35 @@ def prepare_after(config: StackConfig, fixes: Fixes = ALL_ON) -> None:
         seed_sync(config.database_dsn, layout="after", scale=config.scale)
 
 
+def server_argv(python: str, app: str, port: int, workers: int, *, tuned: bool) -> list[str]:
+    """Return the command that serves one ASGI app.
+
+    Tuned (fix 6): uvloop and httptools; several workers under gunicorn's master, a single one
+    as a plain uvicorn process (a master over one worker only adds a process; an orchestrator
+    restarts a dead one, as Kubernetes runs one worker per container). Untuned: the before
+    layout's runtime, uvicorn's asyncio loop and h11 in one process.
+    """
+    uvicorn = [python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+    if not tuned:
+        return [*uvicorn, "--loop", "asyncio", "--http", "h11", "--workers", "1",
+                "--log-level", "warning"]  # fmt: skip
+    if workers > 1:
+        return [python, "-m", "gunicorn", "-c", "python:service_common.gunicorn_conf", app]
+    # gunicorn_conf's settings, for uvicorn alone: no access log, keep-alive 5 s, 30 s to drain.
+    return [*uvicorn, "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+            "--no-access-log", "--timeout-keep-alive", "5", "--timeout-graceful-shutdown", "30",
+            "--backlog", "2048"]  # fmt: skip
+
+
 def after_processes(config: StackConfig, fixes: Fixes = ALL_ON) -> list[ProcessSpec]:
     """Describe the after layout's five processes (four when Celery runs eagerly)."""
     ports = {name: config.port_for(name, default) for name, default in DEFAULT_PORTS.items()}
     ports["core_api"] = config.public_port
     config.ports["core_api"] = config.public_port
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    # Tests run one worker per service to stay light; a real run sizes them from the cores.
+    # core_api does most of the CPU work (it serves warm reads from the owners' views alone), so
+    # it gets a worker per core; the owners serve misses and writes, a third of the traffic, and
+    # one process each is enough on this machine (docs/results). Tests run one of each.
     web_workers = 1 if config.environment == "test" else config.cpu_count
 
     def settings(prefix: str, **values: str) -> dict[str, str]:
@@ -78,12 +100,9 @@ def after_processes(config: StackConfig, fixes: Fixes = ALL_ON) -> list[ProcessS
     eager = {} if fixes.celery else {"JOBS_CELERY__EAGER": "true"}
 
     def web(name: str, package: str, workers: int, env: dict[str, str]) -> ProcessSpec:
-        app = f"{package}.main:app"
-        argv = [config.python, "-m", "gunicorn", "-c", "python:service_common.gunicorn_conf", app]
-        if not fixes.runtime:  # the before layout's runtime: asyncio loop, h11, one worker
-            argv = [config.python, "-m", "uvicorn", app, "--host", "127.0.0.1",
-                    "--port", str(ports[name]), "--loop", "asyncio", "--http", "h11",
-                    "--workers", "1", "--log-level", "warning"]  # fmt: skip
+        argv = server_argv(
+            config.python, f"{package}.main:app", ports[name], workers, tuned=fixes.runtime
+        )
         # Its workers' Prometheus files, summed by /metrics; empty at start (gunicorn_conf). The
         # Celery worker gets none: it serves no /metrics, so its counters are read by nobody.
         metrics_dir = config.workdir / "prometheus" / name
@@ -137,7 +156,7 @@ def after_processes(config: StackConfig, fixes: Fixes = ALL_ON) -> list[ProcessS
         web(
             "user",
             "user_service",
-            web_workers,
+            1,
             settings("USER", WEBHOOK_ALLOWED_HOSTS=json.dumps([receiver]), **no_cache),
         ),
         web("jobs", "jobs_service", 1, {**jobs_settings, **eager}),
