@@ -28,9 +28,12 @@ def test_a_down_or_hanging_peer_fails_fast_and_leaves_no_partial_dashboard(
         assert report.status_code == 202, report.text
         assert client.get("/v1/me/dashboard", headers=auth).json()["stats"]["reports_total"] == 1
 
-        # jobs down: connections refused -> 503.
+        # jobs down: a warm dashboard is still read from the owners' views at the edge; once
+        # the reports view is gone, the edge must ask jobs: connections refused -> 503.
         stack.supervisor.kill("jobs", signal.SIGKILL)
         wait_until(lambda: not stack.supervisor.is_running("jobs"), timeout=10)
+        warm_while_jobs_down = _timed(client, "/v1/me/dashboard", auth)
+        _drop_views(stack.redis_url, f"jobs:summary:{user_id}")
         down = [_timed(client, "/v1/me/dashboard", auth) for _ in range(PROBES)]
         reports_down = _timed(client, "/v1/reports", auth)
         # What does not need jobs still works.
@@ -40,7 +43,9 @@ def test_a_down_or_hanging_peer_fails_fast_and_leaves_no_partial_dashboard(
         stack.supervisor.restart("jobs")
         back = client.get("/v1/me/dashboard", headers=auth)
 
-        # user hanging (SIGSTOP: it accepts connections and never answers) -> 504.
+        # user hanging (SIGSTOP: it accepts connections and never answers) -> 504, for a
+        # dashboard whose activity view is not cached.
+        _drop_views(stack.redis_url, f"user:dashboard:{user_id}")
         stack.supervisor.kill("user", signal.SIGSTOP)
         try:
             hung = [_timed(client, "/v1/me/dashboard", auth) for _ in range(2)]
@@ -55,6 +60,7 @@ def test_a_down_or_hanging_peer_fails_fast_and_leaves_no_partial_dashboard(
     figures.record(
         fault="jobs SIGKILLed (refused connections), then user SIGSTOPped (a peer that hangs)",
         load=f"{PROBES} sequential GET /v1/me/dashboard per fault, as one client",
+        warm_dashboard_while_jobs_down=warm_while_jobs_down[0],
         jobs_down_statuses=sorted({status for status, _, _ in down}),
         jobs_down_slowest_s=max(elapsed for _, _, elapsed in down),
         user_hung_statuses=sorted({status for status, _, _ in hung}),
@@ -67,6 +73,7 @@ def test_a_down_or_hanging_peer_fails_fast_and_leaves_no_partial_dashboard(
     )
 
     assert not exits, [str(report) for report in exits]
+    assert warm_while_jobs_down[0] == 200, "a warm dashboard needs no peer"
     for status, body, elapsed in [*down, reports_down]:
         assert status == 503 and body["error"] == "service_unavailable", (status, body)
         assert elapsed < WITHIN_S, elapsed
@@ -87,3 +94,9 @@ def _timed(
     started = time.monotonic()
     response = client.get(path, headers=auth)
     return response.status_code, response.json(), round(time.monotonic() - started, 3)
+
+
+def _drop_views(redis_url: str, *keys: str) -> None:
+    """Drop cached views, so the next dashboard has to ask their owners."""
+    with redis.Redis.from_url(redis_url) as cache:
+        cache.delete(*keys)
