@@ -289,7 +289,13 @@ def synthetic_run(
     }
 
 
-def synthetic_result(run_id: str, runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def synthetic_result(
+    run_id: str,
+    runs: dict[str, list[dict[str, Any]]],
+    *,
+    ceiling: dict[str, Any] | None = None,
+    only: list[str] | None = None,
+) -> dict[str, Any]:
     from bench_harness.results import SCHEMA, SCHEMA_VERSION, finalise
 
     document = {
@@ -304,6 +310,7 @@ def synthetic_result(run_id: str, runs: dict[str, list[dict[str, Any]]]) -> dict
         "third_party_latency_ms": {"smtp": 150, "webhook": 200},
         "criteria": {"p95_ms": 200.0, "max_error_rate": 0.01, "max_dropped_ratio": 0.005},
         "mix": {"dashboard": 50, "me": 10},
+        "only": only,
         "fixed_rate": 50,
         "fixed_rate_source": "before-sustainable",
         "environment": {
@@ -321,11 +328,41 @@ def synthetic_result(run_id: str, runs: dict[str, list[dict[str, Any]]]) -> dict
             "git": {"sha": "abc", "dirty": False},
         },
         "layouts": runs,
+        "ceiling": ceiling,
         "summary": {},
         "noise_floor": None,
         "errors": [],
     }
     return finalise(document)
+
+
+def synthetic_ceiling(sustainable: float, peak: float) -> dict[str, Any]:
+    """Return a `ceiling` section: FastAPI at these rates, raw ASGI at twice them."""
+
+    def app(name: str, factor: float) -> dict[str, Any]:
+        return {
+            "app": f"bench_harness.ceiling_apps:{name}_app",
+            "search": {
+                "sustainable_rps": int(sustainable * factor),
+                "lowest_failing_rps": int(sustainable * factor * 2),
+                "converged": True,
+                "steps": [],
+            },
+            "saturation": _phase("saturation", peak * factor, 4.0, raw=True),
+            "server_cpu_s": 1.0,
+            "server_cpu_ms_per_request": 0.5 / factor,
+        }
+
+    return {
+        "runtime": {"command": "python -m gunicorn <app>", "workers": 2, "log_level": "warning"},
+        "fastapi": app("fastapi", 1.0),
+        "asgi": app("asgi", 2.0),
+    }
+
+
+@pytest.fixture
+def make_ceiling() -> Any:
+    return synthetic_ceiling
 
 
 @pytest.fixture

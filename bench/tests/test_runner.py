@@ -61,6 +61,9 @@ class FakeRedis:
             "version": "6.2",
         }
 
+    def backlog(self) -> int:
+        return 0
+
     def close(self) -> None:
         return
 
@@ -90,6 +93,8 @@ def fake_stack(fake_api: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
         saturation_s=1,
         probe_repeats=1,
         search_start_rate=10,
+        cost_s=1,
+        cost_idle_s=0.2,
     )
     monkeypatch.setitem(PROFILES, "smoke", tiny)
     monkeypatch.setattr(runner, "started", start)
@@ -125,6 +130,43 @@ def test_run_both_writes_a_valid_result_and_report(fake_stack: list[str], tmp_pa
     report = tmp_path / document["run_id"] / "report" / "report.md"
     assert "| Sustainable RPS (req/s) | 20 | 40 | 2.0x |" in report.read_text()
     assert not list(tmp_path.rglob("tokens.json"))  # no secrets left behind
+
+    cost = after["evidence"]["cost"]
+    assert list(cost["types"]) == list(document["mix"])  # every type of mix.json, alone
+    dashboard = cost["types"]["dashboard"]
+    assert dashboard["requests"] > 0
+    assert dashboard["cpu_s"]["services"] >= 0  # the fake stack's "service" is this process
+    assert dashboard["k6_cpu_s"] > 0
+    assert after["phases"]["fixed"]["endpoints"]["me"]["requests"] > 0  # the whole mix
+    # the framework ceiling, measured after the layouts with the same search
+    ceiling = document["ceiling"]
+    for app in ("fastapi", "asgi"):
+        assert ceiling[app]["search"]["steps"][0]["metrics"]["requests"] > 0
+        assert ceiling[app]["saturation"]["metrics"]["requests"] > 0
+        assert ceiling[app]["saturation"]["metrics"]["error_rate"] == 0
+    assert "## Framework ceiling" in report.read_text()
+    assert "## CPU cost per request (cost model)" in report.read_text()
+
+
+def test_run_only_dashboard_sends_dashboards_alone(fake_stack: list[str], tmp_path: Path) -> None:
+    command = ["run", "--layout", "after", "--profile", "smoke", "--out", str(tmp_path)]
+    assert main([*command, "--only", "dashboard", "--no-report"]) == 0
+
+    document = load(tmp_path / "latest.json")
+    assert document["only"] == ["dashboard"]
+    run = document["layouts"]["after"][0]
+    served = {
+        name for name, entry in run["phases"]["fixed"]["endpoints"].items() if entry["requests"]
+    }
+    assert served == {"dashboard"}
+    assert list(run["evidence"]["cost"]["types"]) == ["dashboard"]
+    assert run["evidence"]["cost"]["mix"] == {"dashboard": 1.0}
+
+
+def test_only_refuses_an_unknown_request_type(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "--only", "dashboard,teleport"])
+    assert "unknown request types ['teleport']" in capsys.readouterr().err
 
 
 def test_the_fixed_load_says_when_it_is_the_floor_not_a_sustained_rate() -> None:

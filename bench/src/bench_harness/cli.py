@@ -8,7 +8,7 @@ from pathlib import Path
 from bench_harness import ladder_cli, ui
 from bench_harness.compare import compare, table
 from bench_harness.report import build
-from bench_harness.runner import add_measure_arguments, config_from, run
+from bench_harness.runner import add_measure_arguments, add_run_arguments, config_from, run
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,6 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd = commands.add_parser("run", help="measure one or both layouts into a result file")
     run_cmd.add_argument("--layout", choices=("before", "after", "both"), default="both")
     add_measure_arguments(run_cmd)
+    add_run_arguments(run_cmd)
     run_cmd.add_argument("--no-report", action="store_true", help="skip the report at the end")
 
     report_cmd = commands.add_parser("report", help="Markdown + PNG report from result files")

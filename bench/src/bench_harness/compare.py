@@ -2,7 +2,8 @@
 
 A and B are result files, optionally `path.json:layout`. Without a layout the layouts both files
 hold are compared; when they share none (a before-only file against an after-only file), each
-file's only layout is used.
+file's only layout is used. When both files measured the framework ceiling, its figures follow
+(for reading, never gated).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from rich.table import Table
 
+from bench_harness.ceiling_figures import CEILING_FIGURES
 from bench_harness.figures import FIGURES, Figure, median
 from bench_harness.report import fmt
 from bench_harness.results import finalise, load
@@ -85,6 +87,13 @@ def compare(ref_a: str, ref_b: str, threshold: float) -> tuple[list[tuple[str, l
         ]
         regressed = regressed or any(row.regressed for row in rows)
         groups.append((f"{path_a.name}:{left} -> {path_b.name}:{right}", rows))
+    # The machine's ceiling, when both files have one (and are two files): shown, never gated.
+    if a.get("ceiling") and b.get("ceiling") and path_a.resolve() != path_b.resolve():
+        rows = [
+            judge(spec, spec.read(a["ceiling"]), spec.read(b["ceiling"]), threshold)
+            for spec in CEILING_FIGURES
+        ]
+        groups.append((f"framework ceiling: {path_a.name} -> {path_b.name}", rows))
     return groups, regressed
 
 

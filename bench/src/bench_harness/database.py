@@ -110,6 +110,12 @@ def is_utility(query: str) -> bool:
     return query.lstrip().lower().startswith(UTILITY_PREFIXES)
 
 
+# The jobs service's Celery queue (JOBS_CELERY__QUEUE's default) and kombu's Redis transport's
+# hash of messages a worker holds.
+CELERY_QUEUES = ("reports",)
+UNACKED_KEY = "unacked"
+
+
 class RedisStats:
     """Keyspace hit and miss counters from INFO, for the cache hit ratio of a phase."""
 
@@ -126,6 +132,21 @@ class RedisStats:
             "used_memory": int(info.get("used_memory", 0)),
             "version": str(info.get("redis_version", "")),
         }
+
+    def backlog(self, queues: tuple[str, ...] = CELERY_QUEUES) -> int:
+        """Return the Celery messages waiting in the queues or taken but not yet acknowledged.
+
+        The after layout's worker acknowledges late (after the task), so 0 means every report
+        job, email and webhook enqueued so far has finished. Without Celery it is always 0.
+        """
+        pipeline = self._client.pipeline()
+        for queue in queues:
+            pipeline.llen(queue)
+        pipeline.hlen(UNACKED_KEY)
+        try:
+            return sum(int(count) for count in pipeline.execute())
+        except redis.ResponseError:  # a key of that name that is not a queue: no Celery here
+            return 0
 
     def close(self) -> None:
         """Close the client."""

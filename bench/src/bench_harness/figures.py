@@ -11,13 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bench_harness.cost import predicted_from_run, weighted_cost_ms
 from bench_harness.system import service_of
 
 Json = dict[str, Any]
 MB = 1024 * 1024
 
 
-def _dig(run: Json, *path: str) -> Any:
+def dig(run: Json, *path: str) -> Any:
+    """Return the value at a key path (None when any step is missing or null)."""
     node: Any = run
     for key in path:
         if not isinstance(node, dict) or node.get(key) is None:
@@ -44,22 +46,22 @@ class Figure:
 
 def _services(run: Json) -> float | None:
     # Counted from the supervised program names, so a worker counts with its service.
-    programs = _dig(run, "evidence", "memory", "per_service")
+    programs = dig(run, "evidence", "memory", "per_service")
     if not programs:
-        counted = _dig(run, "evidence", "memory", "services")
+        counted = dig(run, "evidence", "memory", "services")
         return None if counted is None else float(counted)
     return float(len({service_of(name) for name in programs}))
 
 
 def _latency(phase: str, stat: str) -> Callable[[Json], float | None]:
-    return lambda run: _dig(run, "phases", phase, "metrics", "latency_ms", stat)
+    return lambda run: dig(run, "phases", phase, "metrics", "latency_ms", stat)
 
 
 def _probe(request: str, figure: str) -> Callable[[Json], float | None]:
-    return lambda run: _dig(run, "evidence", "probe", "types", request, figure)
+    return lambda run: dig(run, "evidence", "probe", "types", request, figure)
 
 
-def _good_rps(metrics: Any) -> float | None:
+def good_rps(metrics: Any) -> float | None:
     """Return the requests per second that succeeded."""
     if not isinstance(metrics, dict) or metrics.get("rps") is None:
         return None
@@ -72,7 +74,7 @@ FIGURES: list[Figure] = [
         "Sustainable RPS",
         "req/s",
         True,
-        lambda run: _dig(run, "search", "sustainable_rps"),
+        lambda run: dig(run, "search", "sustainable_rps"),
         1.0,
         gate=True,
     ),
@@ -81,7 +83,7 @@ FIGURES: list[Figure] = [
         "Lowest failing step (the search's upper bound)",
         "req/s",
         True,
-        lambda run: _dig(run, "search", "lowest_failing_rps"),
+        lambda run: dig(run, "search", "lowest_failing_rps"),
     ),
     Figure("fixed_p50_ms", "p50 at fixed load", "ms", False, _latency("fixed", "p50"), 2.0),
     Figure(
@@ -95,7 +97,7 @@ FIGURES: list[Figure] = [
         "Errors at fixed load",
         "ratio",
         False,
-        lambda run: _dig(run, "phases", "fixed", "metrics", "error_rate"),
+        lambda run: dig(run, "phases", "fixed", "metrics", "error_rate"),
         0.005,
         gate=True,
     ),
@@ -105,7 +107,7 @@ FIGURES: list[Figure] = [
         "req/s",
         True,
         # Shed or failed answers are fast; counting them would reward a server for refusing.
-        lambda run: _good_rps(_dig(run, "phases", "saturation", "metrics")),
+        lambda run: good_rps(dig(run, "phases", "saturation", "metrics")),
         2.0,
         gate=True,
     ),
@@ -114,7 +116,7 @@ FIGURES: list[Figure] = [
         "Errors at peak (shed with 503 or failed)",
         "ratio",
         False,
-        lambda run: _dig(run, "phases", "saturation", "metrics", "error_rate"),
+        lambda run: dig(run, "phases", "saturation", "metrics", "error_rate"),
         0.01,
     ),
     Figure("saturation_p95_ms", "p95 at peak", "ms", False, _latency("saturation", "p95"), 5.0),
@@ -140,7 +142,7 @@ FIGURES: list[Figure] = [
         "DB statements per request (mix, under load)",
         "statements",
         False,
-        lambda run: _dig(run, "evidence", "fixed_load", "db", "statements_per_request"),
+        lambda run: dig(run, "evidence", "fixed_load", "db", "statements_per_request"),
         0.5,
         gate=True,
     ),
@@ -149,7 +151,7 @@ FIGURES: list[Figure] = [
         "DB queries per request (mix, under load)",
         "queries",
         False,
-        lambda run: _dig(run, "evidence", "fixed_load", "db", "queries_per_request"),
+        lambda run: dig(run, "evidence", "fixed_load", "db", "queries_per_request"),
         0.5,
     ),
     Figure(
@@ -173,7 +175,7 @@ FIGURES: list[Figure] = [
         "Internal hops per request (mix)",
         "hops",
         False,
-        lambda run: _dig(run, "evidence", "probe", "mix", "hops"),
+        lambda run: dig(run, "evidence", "probe", "mix", "hops"),
         0.5,
     ),
     Figure(
@@ -181,7 +183,7 @@ FIGURES: list[Figure] = [
         "Cache hit ratio (Redis)",
         "ratio",
         True,
-        lambda run: _dig(run, "evidence", "fixed_load", "cache", "hit_ratio"),
+        lambda run: dig(run, "evidence", "fixed_load", "cache", "hit_ratio"),
         0.05,
     ),
     Figure("services", "Services", "count", False, _services),
@@ -190,14 +192,14 @@ FIGURES: list[Figure] = [
         "Service processes",
         "processes",
         False,
-        lambda run: _dig(run, "evidence", "memory", "service_processes"),
+        lambda run: dig(run, "evidence", "memory", "service_processes"),
     ),
     Figure(
         "total_rss_mb",
         "Total RSS of the services",
         "MiB",
         False,
-        lambda run: _scaled(_dig(run, "evidence", "memory", "total_rss_bytes"), 1 / MB),
+        lambda run: _scaled(dig(run, "evidence", "memory", "total_rss_bytes"), 1 / MB),
         10.0,
         gate=True,
     ),
@@ -206,7 +208,7 @@ FIGURES: list[Figure] = [
         "Total PSS of the services (shared pages counted once)",
         "MiB",
         False,
-        lambda run: _scaled(_dig(run, "evidence", "memory", "total_pss_bytes"), 1 / MB),
+        lambda run: _scaled(dig(run, "evidence", "memory", "total_pss_bytes"), 1 / MB),
         10.0,
         gate=True,
     ),
@@ -215,15 +217,31 @@ FIGURES: list[Figure] = [
         "DB connections in use (max)",
         "connections",
         False,
-        lambda run: _dig(run, "evidence", "fixed_load", "connections", "max"),
+        lambda run: dig(run, "evidence", "fixed_load", "connections", "max"),
         2.0,
+    ),
+    Figure(
+        "cpu_ms_per_request",
+        "Stack CPU per request (mix-weighted, each type alone, idle background out)",
+        "CPU-ms",
+        False,
+        weighted_cost_ms,
+        0.5,
+    ),
+    Figure(
+        "predicted_rps",
+        "Predicted sustainable RPS (cores / CPU per request)",
+        "req/s",
+        True,
+        predicted_from_run,
+        1.0,
     ),
     Figure(
         "loadgen_cpu_percent",
         "Load generator CPU at fixed load",
         "% of a core",
         False,
-        lambda run: _dig(run, "phases", "fixed", "loadgen", "cpu_percent_mean"),
+        lambda run: dig(run, "phases", "fixed", "loadgen", "cpu_percent_mean"),
         10.0,
     ),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import time
 from collections.abc import Callable, Mapping
@@ -25,6 +26,9 @@ from bench_harness.system import CpuMeter, Sampler, spread
 Json = dict[str, Any]
 LOADGEN_SATURATED_PERCENT = 90.0
 THRESHOLDS_FAILED = 99  # k6's exit code when only thresholds failed: still a measurement
+# In the measured phases a request still running at the end is waited for (up to this long) and
+# counted, rather than cut off: cutting the slowest requests off would flatter the tail.
+SLOW_REQUEST_GRACE_S = 30.0
 
 
 class K6Error(RuntimeError):
@@ -47,10 +51,17 @@ class Phase:
     raw_output: bool = False
     dashboard: bool = False
     only: str | None = None
+    script: Path = SCENARIO  # ceiling.js for the framework ceiling
 
     def measured_s(self) -> float:
         """Return the seconds of traffic the phase schedules (ramp included)."""
         return self.duration_s + (self.ramp_s if self.mode == "closed" else 0.0)
+
+    def describe(self) -> str:
+        """Return a short human description of the phase."""
+        if self.mode == "closed":
+            return f"{self.name}, {self.vus} VUs for {self.measured_s():g}s"
+        return f"{self.name}, {self.rate} req/s for {self.duration_s:g}s"
 
 
 @dataclass
@@ -121,8 +132,9 @@ def run_phase(
     command = [k6_binary(), "run", "--quiet", "--no-usage-report", "--no-color"]
     if phase.raw_output:
         command.append(f"--out=json={files['raw']}")
-    command.append(str(SCENARIO))
+    command.append(str(phase.script))
     started = datetime.now(UTC)
+    children_before = _children_cpu_s()
     with files["log"].open("w") as log:
         process = subprocess.Popen(
             command, env=_env(phase, target, files), stdout=log, stderr=subprocess.STDOUT
@@ -137,6 +149,7 @@ def run_phase(
                 process.wait()
                 raise K6Error(f"k6 phase {phase.name} timed out after {timeout_s:.0f}s") from error
     finished = datetime.now(UTC)
+    k6_cpu_s = _children_cpu_s() - children_before
     if exit_code not in (0, THRESHOLDS_FAILED) or not files["summary"].exists():
         tail = files["log"].read_text()[-2000:]
         raise K6Error(f"k6 phase {phase.name} failed (exit {exit_code}):\n{tail}")
@@ -155,7 +168,7 @@ def run_phase(
         "thresholds_passed": exit_code == 0,
         "metrics": metrics.summarize(summary, measured_s=phase.measured_s()),
         "endpoints": metrics.endpoints(summary),
-        "loadgen": _loadgen(sampler.series("k6_cpu")),
+        "loadgen": {**_loadgen(sampler.series("k6_cpu")), "cpu_s": k6_cpu_s},
         "samples": sampler.samples,
         "k6_summary": summary,
         "artifacts": {name: path.name for name, path in files.items() if path.exists()},
@@ -178,6 +191,26 @@ def _loadgen(cpu: list[float]) -> Json:
         "cpu_percent_max": stats["max"],
         "saturated": stats["mean"] is not None and stats["mean"] > LOADGEN_SATURATED_PERCENT,
     }
+
+
+def step_phase(name: str, rate: int, duration_s: float, **options: Any) -> Phase:
+    """Return an open-model step of the search (the VU pool sized from the rate)."""
+    return Phase(
+        name=name,
+        mode="open",
+        rate=rate,
+        duration_s=duration_s,
+        pre_vus=max(5, min(rate // 4, 200)),
+        max_vus=max(20, min(rate * 2, 2000)),
+        **options,
+    )
+
+
+def _children_cpu_s() -> float:
+    # k6 is the only child the harness reaps during a phase, so the change of the reaped
+    # children's CPU time over the phase is k6's own (user + system), to the tick.
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def wait_seconds(seconds: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-report", action="store_true", help="skip the reports at the end")
     parser.add_argument(
+        "--cost",
+        action="store_true",
+        help="also measure each request type's CPU cost on every rung (off: a minute per rung)",
+    )
+    parser.add_argument(
         "--from",
         dest="sources",
         type=Path,
@@ -52,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         keys = [key.strip() for key in args.rungs.split(",")] if args.rungs else None
         ladder, others = select(keys, leave_one_out=not args.no_leave_one_out)
-        config = config_from(args, layout="ladder")
+        config = replace(config_from(args, layout="ladder"), cost=args.cost)
         path, document = run_ladder(config, ladder, others)
         paths = [path]
         errors = len(document["errors"])

@@ -13,6 +13,7 @@ BENCH_DIR = PACKAGE_DIR.parents[1]
 REPO_DIR = BENCH_DIR.parent
 K6_DIR = BENCH_DIR / "k6"
 SCENARIO = K6_DIR / "mixed.js"
+CEILING_SCENARIO = K6_DIR / "ceiling.js"
 MIX_FILE = K6_DIR / "lib" / "mix.json"
 DEFAULT_RESULTS_DIR = BENCH_DIR / "results"
 

@@ -2,7 +2,11 @@
 
 smoke  seconds per phase on the tiny scale, for CI: proves the pipeline, measures nothing.
 quick  the default of `make bench`: both layouts in roughly ten minutes on two cores.
-full   published numbers: three repeats (median, min-max) and an A/A run of the after layout.
+full   published numbers: three repeats (median, min-max) and an A/A run of the after layout,
+       plus py-spy CPU profiles of every service (`profiles`).
+
+Every profile also measures each request type's CPU cost alone (`cost_s` of traffic per type at
+the profile's fixed rate, after `cost_idle_s` of idle stack to learn the background CPU).
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ class Profile:
     saturation_s: float
     probe_repeats: int
     dashboard_export: bool
+    cost_s: float = 10.0  # traffic per request type of the cost model (0: no cost runs)
+    cost_idle_s: float = 3.0  # idle window before the cost runs: the stack's background CPU
+    profiles: bool = False  # py-spy profiles of the services during a fixed-rate mix run
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +71,8 @@ PROFILES: dict[str, Profile] = {
         saturation_s=4,
         probe_repeats=2,
         dashboard_export=False,
+        cost_s=3,
+        cost_idle_s=2,
     ),
     "quick": Profile(
         name="quick",
@@ -88,6 +97,8 @@ PROFILES: dict[str, Profile] = {
         saturation_s=25,
         probe_repeats=5,
         dashboard_export=True,
+        cost_s=10,
+        cost_idle_s=5,
     ),
     "full": Profile(
         name="full",
@@ -112,5 +123,8 @@ PROFILES: dict[str, Profile] = {
         saturation_s=30,
         probe_repeats=10,
         dashboard_export=True,
+        cost_s=15,
+        cost_idle_s=5,
+        profiles=True,
     ),
 }

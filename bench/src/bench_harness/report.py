@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from bench_harness import plots
+from bench_harness.ceiling_figures import ceiling_lines
+from bench_harness.cost_report import cost_lines, profile_lines
 from bench_harness.figures import BY_KEY, FIGURES, median
 from bench_harness.reference import PUBLISHED, SOURCE
 from bench_harness.results import load, merge
@@ -110,10 +112,20 @@ def environment_lines(document: Json) -> list[str]:
         f"- fixed load: {document['fixed_rate']} req/s ({document['fixed_rate_source']}); "
         f"criteria: p95 <= {document['criteria']['p95_ms']:g} ms, errors < "
         f"{document['criteria']['max_error_rate'] * 100:g}%",
+        f"- request types: {only_text(document.get('only'))}",
         f"- measured: {document['created_at']} to {document['finished_at']}; "
         f"results: {', '.join(document.get('sources') or [document['run_id']])}",
         f"- packages: {packages}",
     ]
+
+
+def only_text(only: Any) -> str:
+    """Describe `only`: the whole mix, or the types sent instead (uniformly, as k6 draws them)."""
+    if not only:
+        return "the whole mix (k6/lib/mix.json)"
+    if isinstance(only, str):  # merged files that sent different types
+        return only
+    return f"only {', '.join(only)} (`--only`, drawn uniformly)"
 
 
 def search_lines(layouts: Json) -> list[str]:
@@ -241,6 +253,11 @@ def build(paths: list[Path], out: Path) -> Path:
             if value is not None and BY_KEY[key].gate
         ]
         lines.append("")
+    lines += ["## Framework ceiling", "", *ceiling_lines(document), ""]
+    lines += ["## CPU cost per request (cost model)", "", *cost_lines(layouts), ""]
+    profiles = profile_lines(layouts, paths[0].parent, out)
+    if profiles:
+        lines += ["## CPU profiles (py-spy, speedscope format)", "", *profiles, ""]
     lines += ["## Plots", ""]
     lines += [f"![{path.stem}]({path.name})" for path in drawn if path is not None]
     lines += ["", "## Step search", "", *search_lines(layouts), ""]

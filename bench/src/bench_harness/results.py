@@ -3,7 +3,9 @@
 Top-level keys: schema, schema_version, run_id, created_at, finished_at, command, profile, scale,
 third_party_latency_ms, criteria, mix, fixed_rate, fixed_rate_source, environment, layouts
 (layout -> list of runs, one per repeat), summary (layout -> figure -> median/min/max/values),
-noise_floor, errors.
+noise_floor, errors; since schema version 2 also `only` (the request types sent instead of the
+mix, or null) and `ceiling` (the framework ceiling, ceiling.py, or null). Version 1 files still
+load: `load` gives them both keys as null.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from bench_harness.figures import summarise
 
 Json = dict[str, Any]
 SCHEMA = "bench-harness/result"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
 TOP_LEVEL_KEYS = (
     "schema",
     "schema_version",
@@ -40,6 +43,8 @@ TOP_LEVEL_KEYS = (
     "noise_floor",
     "errors",
 )
+# Keys a version added: required from that version on, null when an older file is loaded.
+ADDED_KEYS = {2: ("only", "ceiling")}
 RUN_KEYS: tuple[str, ...] = ("layout", "repeat", "started_at", "finished_at", "stack")
 RUN_KEYS += ("phases", "search", "evidence", "warnings")
 LAYOUT_KEYS = ("before", "after", "after-aa")
@@ -68,16 +73,29 @@ def load(path: Path) -> Json:
     problems = validate(document)
     if problems:
         raise ValueError(f"{path} is not a valid result file: " + "; ".join(problems))
+    return upgrade(document)
+
+
+def upgrade(document: Json) -> Json:
+    """Give an older document the keys later versions added (as null: not measured then)."""
+    for keys in ADDED_KEYS.values():
+        for key in keys:
+            document.setdefault(key, None)
     return document
 
 
 def validate(document: Json) -> list[str]:
     """Return what is wrong with a result document (empty when it is valid)."""
-    problems = [f"missing key {key!r}" for key in TOP_LEVEL_KEYS if key not in document]
+    version = document.get("schema_version")
+    required = list(TOP_LEVEL_KEYS)
+    for since, keys in ADDED_KEYS.items():
+        if isinstance(version, int) and version >= since:
+            required += keys
+    problems = [f"missing key {key!r}" for key in required if key not in document]
     if document.get("schema") != SCHEMA:
         problems.append(f"schema is {document.get('schema')!r}, expected {SCHEMA!r}")
-    if document.get("schema_version") != SCHEMA_VERSION:
-        problems.append(f"schema_version {document.get('schema_version')!r} is not supported")
+    if version not in SUPPORTED_VERSIONS:
+        problems.append(f"schema_version {version!r} is not supported")
     layouts = document.get("layouts")
     if not isinstance(layouts, dict):
         return [*problems, "layouts is not an object"]
@@ -128,6 +146,13 @@ def merge(documents: list[Json]) -> Json:
         for layout, runs in document["layouts"].items():
             merged["layouts"].setdefault(layout, []).extend(runs)
     merged["sources"] = [document["run_id"] for document in documents]
+    # The newest ceiling measured (each run measures its own; several files: the last one's).
+    ceilings = [document["ceiling"] for document in documents if document.get("ceiling")]
+    merged["ceiling"] = ceilings[-1] if ceilings else None
+    # The value when every file agrees, else a sentence saying what each sent.
+    onlies = sorted({",".join(document.get("only") or ["the whole mix"]) for document in documents})
+    if len(onlies) > 1:
+        merged["only"] = "differs between the files: " + "; ".join(onlies)
     merged["created_at"] = min(document["created_at"] for document in documents)
     ended = [document["finished_at"] for document in documents if document.get("finished_at")]
     merged["finished_at"] = max(ended) if ended else None

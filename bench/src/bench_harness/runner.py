@@ -2,8 +2,8 @@
 
 With both layouts the before layout goes first: its sustainable rate becomes the fixed load that
 both layouts are measured at (one the before layout can sustain), and the after layout's search
-starts from it. The result file is saved after every layout run, so an interrupted run keeps
-what it measured.
+starts from it. After the layouts, the framework ceiling (ceiling.py) is measured the same way.
+The result file is saved after every layout run, so an interrupted run keeps what it measured.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ import argparse
 import sys
 import traceback
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench_harness import ui
+from bench_harness.ceiling import APPS, measure_ceiling
+from bench_harness.ceiling_figures import console_lines
 from bench_harness.fingerprint import fingerprint
 from bench_harness.k6run import Target
 from bench_harness.paths import DEFAULT_RESULTS_DIR, mix_weights
@@ -40,6 +42,8 @@ class RunConfig:
     smtp_latency_ms: int = 150
     webhook_latency_ms: int = 200
     criteria: Criteria = Criteria()
+    only: list[str] | None = None  # request types of the mix to send (None: the whole mix)
+    cost: bool = True  # each request type's CPU cost alone (the ladder leaves it out by default)
 
 
 SCALES = ("tiny", "small", "default", "large")
@@ -55,9 +59,33 @@ def add_measure_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--webhook-latency-ms", type=int, default=200)
 
 
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of `run` alone: a subset of the mix, CPU profiles in any profile."""
+    parser.add_argument(
+        "--only",
+        type=only_types,
+        help="comma list of the mix's request types to send instead of the mix (k6's ONLY)",
+    )
+    parser.add_argument(
+        "--profiles", action="store_true", help="record py-spy profiles (always in `full`)"
+    )
+
+
+def only_types(text: str) -> list[str]:
+    """Parse `--only`: known request types of mix.json, in the order given."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(mix_weights()))
+    if not names or unknown:
+        known = ", ".join(mix_weights())
+        raise argparse.ArgumentTypeError(f"unknown request types {unknown}; known: {known}")
+    return list(dict.fromkeys(names))
+
+
 def config_from(args: argparse.Namespace, layout: str) -> RunConfig:
     """Return the run configuration those shared options describe."""
     profile = PROFILES[args.profile]
+    if getattr(args, "profiles", False):
+        profile = replace(profile, profiles=True)
     return RunConfig(
         layout=layout,
         profile=profile,
@@ -66,6 +94,7 @@ def config_from(args: argparse.Namespace, layout: str) -> RunConfig:
         fixed_rate=args.fixed_rate,
         smtp_latency_ms=args.smtp_latency_ms,
         webhook_latency_ms=args.webhook_latency_ms,
+        only=getattr(args, "only", None),
     )
 
 
@@ -101,10 +130,12 @@ def new_document(config: RunConfig, run_id: str) -> Json:
             "max_dropped_ratio": criteria.max_dropped_ratio,
         },
         "mix": mix_weights(),
+        "only": config.only,
         "fixed_rate": config.fixed_rate,
         "fixed_rate_source": "cli" if config.fixed_rate else None,
         "environment": fingerprint(),
         "layouts": {},
+        "ceiling": None,
         "summary": {},
         "noise_floor": None,
         "errors": [],
@@ -118,8 +149,9 @@ def run(config: RunConfig) -> tuple[Path, Json]:
     path = config.out_dir / f"{run_id}.json"
     artifacts = config.out_dir / run_id
     document = new_document(config, run_id)
+    only = f", only {','.join(config.only)}" if config.only else ""
     ui.console.print(
-        f"[bold]bench[/] {run_id}: profile {config.profile.name}, scale {config.scale}, "
+        f"[bold]bench[/] {run_id}: profile {config.profile.name}, scale {config.scale}{only}, "
         f"results in {path}"
     )
     for repeat, key in plan(config):
@@ -134,6 +166,7 @@ def run(config: RunConfig) -> tuple[Path, Json]:
             document, config, key=key, repeat=repeat, artifacts=artifacts, fixed_rate=fixed_rate
         )
         save(finalise(document), path)
+    ceiling_into(document, config, artifacts)
     document["fixed_rate"] = document["fixed_rate"] or config.profile.fixed_rate_default
     document["fixed_rate_source"] = document["fixed_rate_source"] or "profile-default"
     document["finished_at"] = now()
@@ -189,9 +222,30 @@ def measure_layout(
             criteria=config.criteria,
             artifacts=artifacts,
             target=target,
+            only=config.only,
+            cost=config.cost,
         )
         cleanup.callback(session.close)
         return session.measure(repeat=repeat, fixed_rate=fixed_rate, search_start=search_start)
+
+
+def ceiling_into(document: Json, config: RunConfig, artifacts: Path) -> None:
+    """Measure the framework ceiling (ceiling.py) into the document, after the layouts."""
+    # The same search, started where the best layout stopped: the ceiling is above it.
+    rates = [
+        run["search"]["sustainable_rps"] for runs in document["layouts"].values() for run in runs
+    ]
+    start = max([config.profile.search_start_rate, *rates])
+    section, errors = measure_ceiling(
+        profile=config.profile, criteria=config.criteria, artifacts=artifacts, start=start
+    )
+    for key in APPS:
+        if key in section:
+            section[key]["artifacts_dir"] = f"{document['run_id']}/ceiling-{key}"
+    document["ceiling"] = section
+    document["errors"].extend(errors)
+    for line in console_lines(finalise(document)):
+        ui.console.print(f"  {line}")
 
 
 def _link_latest(path: Path) -> None:

@@ -1,4 +1,5 @@
-"""One layout on one fresh stack: warm-up, evidence probe, step search, fixed load, saturation.
+"""One layout on one fresh stack: warm-up, evidence probe, step search, fixed load, each request
+type's CPU cost alone (cost_run.py), py-spy profiles (pyspy.py, `full` only), saturation.
 
 The phases run in this order so that the search sees a warm but unabused stack, and the
 saturation run (which overloads the before layout on purpose) comes last.
@@ -8,26 +9,40 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench_harness import ui
+from bench_harness.cost_run import measure_costs
 from bench_harness.database import Postgres, RedisStats, cache_delta, count_statements
-from bench_harness.k6run import Phase, Target, run_phase, wait_seconds
+from bench_harness.k6run import (
+    SLOW_REQUEST_GRACE_S,
+    Phase,
+    Target,
+    run_phase,
+    step_phase,
+    wait_seconds,
+)
 from bench_harness.paths import mix_weights
 from bench_harness.probe import probe_requests
 from bench_harness.profiles import Profile
+from bench_harness.pyspy import profiled_run
 from bench_harness.results import now
 from bench_harness.search import Criteria, SearchPlan, step_search
-from bench_harness.system import CpuMeter, memory_snapshot, service_roots, spread, total_rss
+from bench_harness.system import (
+    CpuMeter,
+    memory_snapshot,
+    service_roots,
+    spread,
+    supervised,
+    total_rss,
+)
 
 Json = dict[str, Any]
 TOKEN_MARGIN_S = 120
-# In the measured phases a request still running at the end is waited for (up to this long) and
-# counted, rather than cut off: cutting the slowest requests off would flatter the tail.
-SLOW_REQUEST_GRACE_S = 30.0
 
 
 class LayoutSession:
@@ -42,8 +57,12 @@ class LayoutSession:
         criteria: Criteria,
         artifacts: Path,
         target: Target,
+        only: list[str] | None = None,
+        cost: bool = True,
     ) -> None:
         self.layout = layout
+        self.only = only  # request types of the mix to send (None: the whole mix)
+        self.cost = cost  # measure each request type's CPU cost (cost_run.py)
         self.stack = stack
         self.profile = profile
         self.criteria = criteria
@@ -65,15 +84,19 @@ class LayoutSession:
 
     # -- phases -------------------------------------------------------------------------------
 
-    def _phase(self, phase: Phase, **kwargs: Any) -> Json:
-        self._ensure_tokens(phase.measured_s() + 30)
-        with ui.phase_progress(f"{self.layout}: {describe(phase)}", phase.measured_s()):
+    def run(self, phase: Phase, **kwargs: Any) -> Json:
+        """Run one k6 phase against the stack (the mix, or `--only`'s types unless it says)."""
+        if self.only and phase.only is None:
+            phase = replace(phase, only=",".join(self.only))
+        self.ensure_tokens(phase.measured_s() + 30)
+        with ui.phase_progress(f"{self.layout}: {phase.describe()}", phase.measured_s()):
             result = run_phase(phase, self.target, self.artifacts, **kwargs)
         if result["loadgen"]["saturated"]:
             self.warnings.append(f"{phase.name}: k6 used more than 90% of a core")
         return result
 
-    def _ensure_tokens(self, needed_s: float) -> None:
+    def ensure_tokens(self, needed_s: float) -> None:
+        """Log the pool in again unless its tokens outlive the next `needed_s` seconds."""
         lifetime = self._token_lifetime()
         if self.tokens_file.exists() and time.monotonic() + needed_s < self.tokens_at + lifetime:
             return
@@ -101,6 +124,7 @@ class LayoutSession:
             mode="open",
             rate=self.profile.warmup_rate,
             duration_s=self.profile.warmup_s,
+            only=",".join(self.only) if self.only else None,
         )
         with ui.phase_progress(f"{self.layout}: warm-up", phase.measured_s()):
             result = run_phase(phase, self.target, self.artifacts)
@@ -136,15 +160,7 @@ class LayoutSession:
         )
 
         def measure(rate: int) -> Json:
-            phase = Phase(
-                name=f"step-{rate:05d}",
-                mode="open",
-                rate=rate,
-                duration_s=profile.step_s,
-                pre_vus=max(5, min(rate // 4, 200)),
-                max_vus=max(20, min(rate * 2, 2000)),
-            )
-            step = self._phase(phase)
+            step = self.run(step_phase(f"step-{rate:05d}", rate, profile.step_s))
             step["verdict"] = self.criteria.judge(step["metrics"])
             ui.step_line(self.layout, rate, step)
             step.pop("samples", None)
@@ -175,11 +191,11 @@ class LayoutSession:
             raw_output=True,
             dashboard=self.profile.dashboard_export,
         )
-        self._ensure_tokens(phase.measured_s() + 30)
+        self.ensure_tokens(phase.measured_s() + 30)
         self.wait_idle()
         self.postgres.reset_statements()
         cache_before = self.redis.snapshot()
-        result = self._phase(phase, probes=probes)
+        result = self.run(phase, probes=probes)
         rows = self.postgres.statements()
         cache_after = self.redis.snapshot()
         requests = max(result["metrics"]["requests"], 1)
@@ -215,7 +231,7 @@ class LayoutSession:
             dashboard=self.profile.dashboard_export,
         )
         self.wait_idle()
-        result = self._phase(phase)
+        result = self.run(phase)
         ui.phase_line(self.layout, "saturation", result)
         return result
 
@@ -249,6 +265,9 @@ class LayoutSession:
         fixed, fixed_evidence = self.fixed_load(fixed_rate)
         processes = supervised(self.stack)
         memory = memory_snapshot(processes)
+        # Each type alone, at the profile's moderate rate (the same for every layout).
+        cost = measure_costs(self, self.profile.fixed_rate_default) if self.cost else None
+        profiles = profiled_run(self, fixed_rate) if self.profile.profiles else None
         saturation = self.saturation()
         return {
             "layout": self.layout,
@@ -265,31 +284,15 @@ class LayoutSession:
             },
             "phases": {"warmup": warmup, "fixed": fixed, "saturation": saturation},
             "search": search,
-            "evidence": {"probe": probe, "fixed_load": fixed_evidence, "memory": memory},
+            "evidence": {
+                "probe": probe,
+                "fixed_load": fixed_evidence,
+                "memory": memory,
+                "cost": cost,
+                "profiles": profiles,
+            },
             "warnings": self.warnings,
         }
-
-
-def describe(phase: Phase) -> str:
-    """Return a short human description of a phase."""
-    if phase.mode == "closed":
-        return f"{phase.name}, {phase.vus} VUs for {phase.measured_s():g}s"
-    return f"{phase.name}, {phase.rate} req/s for {phase.duration_s:g}s"
-
-
-def supervised(stack: Any) -> dict[str, object]:
-    """Return the supervisor's programs (name -> pid or process handle) of a stack."""
-    supervisor = getattr(stack, "supervisor", None)
-    processes = getattr(supervisor, "processes", None)
-    if processes:
-        return dict(processes)
-    handles: dict[str, object] = {}
-    for name in getattr(supervisor, "names", None) or []:
-        try:
-            handles[name] = supervisor.pid(name)  # type: ignore[union-attr]
-        except Exception:  # a program that already exited has no pid to read
-            continue
-    return handles
 
 
 def _series(samples: list[Json], name: str) -> list[Any]:

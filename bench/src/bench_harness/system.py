@@ -62,6 +62,38 @@ def process_trees(processes: Mapping[str, object]) -> dict[str, list[psutil.Proc
     return trees
 
 
+def supervised(stack: Any) -> dict[str, object]:
+    """Return the supervisor's programs (name -> pid or process handle) of a stack."""
+    supervisor = getattr(stack, "supervisor", None)
+    processes = getattr(supervisor, "processes", None)
+    if processes:
+        return dict(processes)
+    handles: dict[str, object] = {}
+    for name in getattr(supervisor, "names", None) or []:
+        try:
+            handles[name] = supervisor.pid(name)  # type: ignore[union-attr]
+        except Exception:  # a program that already exited has no pid to read
+            continue
+    return handles
+
+
+def tree_cpu_s(pid: int) -> float:
+    """Return the CPU seconds (user + system) a process tree has used, reaped children included.
+
+    Each live process counts its own time plus that of the children it has reaped, so a
+    process that ends between two readings (a recycled worker, a closed PostgreSQL backend)
+    still counts, through its parent, in the difference of the two.
+    """
+    total = 0.0
+    for process in _tree(pid):
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
 def service_roots(processes: Mapping[str, object]) -> list[int]:
     """Return the root pid of every service program (infrastructure left out)."""
     roots = []
