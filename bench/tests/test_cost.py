@@ -167,3 +167,13 @@ def test_the_window_closes_anyway_when_the_queue_never_empties(
     _, window = meter.window(lambda: {}, max_drain_s=0.05)
 
     assert window["drained"] is False
+
+
+def test_each_type_is_measured_at_a_rate_the_layout_sustains() -> None:
+    from bench_harness.cost_run import cost_rate
+    from bench_harness.profiles import PROFILES
+
+    quick = PROFILES["quick"]
+    assert cost_rate(quick, 400) == quick.fixed_rate_default  # the moderate rate
+    assert cost_rate(quick, 7) == 7  # never above what the layout sustains
+    assert cost_rate(quick, 0) == quick.search_min_rate  # one that sustains none: the floor

@@ -132,6 +132,12 @@ class CostMeter:
         return False
 
 
+def cost_rate(profile: Any, sustainable_rps: float) -> int:
+    """Return the rate each type is measured at: the profile's moderate one, capped at what the
+    layout sustains (a rate it cannot serve measures a queue, not a cost), at least the floor."""
+    return int(max(profile.search_min_rate, min(profile.fixed_rate_default, sustainable_rps)))
+
+
 def cost_phase(name: str, rate: int, seconds: float, grace_s: float) -> Phase:
     """Return the fixed-rate run of one request type alone."""
     return Phase(

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from bench_harness import ui
-from bench_harness.cost_run import measure_costs
+from bench_harness.cost_run import cost_rate, measure_costs
 from bench_harness.database import Postgres, RedisStats, cache_delta, count_statements
 from bench_harness.k6run import (
     SLOW_REQUEST_GRACE_S,
@@ -265,8 +265,9 @@ class LayoutSession:
         fixed, fixed_evidence = self.fixed_load(fixed_rate)
         processes = supervised(self.stack)
         memory = memory_snapshot(processes)
-        # Each type alone, at the profile's moderate rate (the same for every layout).
-        cost = measure_costs(self, self.profile.fixed_rate_default) if self.cost else None
+        # Each type alone, at a moderate rate the layout sustains (cost_run.cost_rate).
+        rate = cost_rate(self.profile, search["sustainable_rps"])
+        cost = measure_costs(self, rate) if self.cost else None
         profiles = profiled_run(self, fixed_rate) if self.profile.profiles else None
         saturation = self.saturation()
         return {
