@@ -7,37 +7,9 @@
 import http from 'k6/http';
 import { check } from 'k6';
 import { BASE_URL, MAX_ERROR_RATE, P95_MS, SUMMARY_FILE } from './lib/config.js';
+import { scenario } from './lib/scenario.js';
 
-const MODE = __ENV.MODE || 'open';
-const DURATION = __ENV.DURATION || '30s';
-const GRACEFUL_STOP = __ENV.GRACEFUL_STOP || '5s';
 const PATH = __ENV.CEILING_PATH || '/';
-
-function scenario() {
-  if (MODE === 'closed') {
-    const vus = parseInt(__ENV.VUS || '32', 10);
-    return {
-      executor: 'ramping-vus',
-      startVUs: 1,
-      stages: [
-        { duration: __ENV.RAMP || '5s', target: vus },
-        { duration: DURATION, target: vus },
-      ],
-      gracefulRampDown: GRACEFUL_STOP,
-      gracefulStop: GRACEFUL_STOP,
-    };
-  }
-  const rate = parseInt(__ENV.RATE || '20', 10);
-  return {
-    executor: 'constant-arrival-rate',
-    rate,
-    timeUnit: '1s',
-    duration: DURATION,
-    preAllocatedVUs: parseInt(__ENV.PRE_VUS || String(Math.max(5, Math.ceil(rate / 5))), 10),
-    maxVUs: parseInt(__ENV.MAX_VUS || String(Math.max(20, rate * 2)), 10),
-    gracefulStop: GRACEFUL_STOP,
-  };
-}
 
 export const options = {
   scenarios: { mix: scenario() },

@@ -4,7 +4,7 @@
 //             so latency is not hidden by coordinated omission; late iterations are counted in
 //             dropped_iterations). RATE per second for DURATION, PRE_VUS..MAX_VUS.
 // MODE=closed ramping-vus (the closed model, for the saturation peak): ramp to VUS over RAMP, hold
-//             for DURATION.
+//             for DURATION. Both come from lib/scenario.js, shared with ceiling.js.
 // Tokens come from setup() (login of POOL_SIZE seeded users), or from TOKENS_FILE written by an
 // earlier run's TOKENS_OUT so a search of many short runs does not log the pool in every time.
 import exec from 'k6/execution';
@@ -20,40 +20,11 @@ import {
   TOKENS_FILE,
   TOKENS_OUT,
 } from './lib/config.js';
-
-const MODE = __ENV.MODE || 'open';
-const DURATION = __ENV.DURATION || '30s';
-const GRACEFUL_STOP = __ENV.GRACEFUL_STOP || '5s';
+import { scenario } from './lib/scenario.js';
 
 const PREISSUED = TOKENS_FILE
   ? new SharedArray('preissued users', () => JSON.parse(open(TOKENS_FILE)))
   : null;
-
-function scenario() {
-  if (MODE === 'closed') {
-    const vus = parseInt(__ENV.VUS || '32', 10);
-    return {
-      executor: 'ramping-vus',
-      startVUs: 1,
-      stages: [
-        { duration: __ENV.RAMP || '5s', target: vus },
-        { duration: DURATION, target: vus },
-      ],
-      gracefulRampDown: GRACEFUL_STOP,
-      gracefulStop: GRACEFUL_STOP,
-    };
-  }
-  const rate = parseInt(__ENV.RATE || '20', 10);
-  return {
-    executor: 'constant-arrival-rate',
-    rate,
-    timeUnit: '1s',
-    duration: DURATION,
-    preAllocatedVUs: parseInt(__ENV.PRE_VUS || String(Math.max(5, Math.ceil(rate / 5))), 10),
-    maxVUs: parseInt(__ENV.MAX_VUS || String(Math.max(20, rate * 2)), 10),
-    gracefulStop: GRACEFUL_STOP,
-  };
-}
 
 // A threshold on each endpoint's submetric makes k6 keep it in the summary (per-endpoint
 // latency and errors); `max>=0` always holds, so only the global thresholds can fail a run.
