@@ -27,6 +27,13 @@ def test_a_down_or_hanging_peer_fails_fast_and_leaves_no_partial_dashboard(
         report = client.post("/v1/reports", json={"kind": "activity_pdf", "days": 3}, headers=auth)
         assert report.status_code == 202, report.text
         assert client.get("/v1/me/dashboard", headers=auth).json()["stats"]["reports_total"] == 1
+        # The worker drops the user's views as it finishes the report: once it is done, read the
+        # dashboard again so both views are cached before jobs goes down.
+        report_url = f"/v1/reports/{report.json()['id']}"
+        wait_until(
+            lambda: client.get(report_url, headers=auth).json()["status"] == "done", timeout=30
+        )
+        assert client.get("/v1/me/dashboard", headers=auth).status_code == 200
 
         # jobs down: a warm dashboard is still read from the owners' views at the edge; once
         # the reports view is gone, the edge must ask jobs: connections refused -> 503.
